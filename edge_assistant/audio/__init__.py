@@ -1,0 +1,1 @@
+"""Audio path: VAD (and, later, wake word, endpointing, ASR)."""

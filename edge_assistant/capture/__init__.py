@@ -1,0 +1,1 @@
+"""Capture: audio and video sources (and what hardware there is to capture from)."""

@@ -1,0 +1,26 @@
+"""The ``edge-assistant`` command line."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from edge_assistant.cli.devices import devices_command
+from edge_assistant.cli.embed import embed_command
+from export.cli import export_command  # light: heavy export imports happen inside the command
+
+app = typer.Typer(
+    help="edge-assistant: a private, on-device smart-home assistant that hears and sees.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("devices")(devices_command)
+app.command("export")(export_command)
+app.command("embed")(embed_command)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

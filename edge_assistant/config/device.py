@@ -1,0 +1,146 @@
+"""Device configs: where each model role runs (backend, device, precision, threads, fallback).
+
+One YAML per target lives in ``device_configs/``. Everything is validated before any model
+loads; a wrong key or value fails with the file, the key path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from edge_assistant.config.loading import StrictModel, load_yaml_model
+from edge_assistant.errors import ConfigError
+
+Backend = Literal["onnxruntime", "openvino"]
+Device = Literal["CPU", "GPU", "NPU", "AUTO"]
+Precision = Literal["fp32", "fp16", "int8"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEVICE_CONFIG_DIR = REPO_ROOT / "device_configs"
+MODELS_DIR_ENV = "EDGE_ASSISTANT_MODELS"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """What a model role supports, independent of any target."""
+
+    precisions: frozenset[str]
+    # Roles with a token axis can be padded to a static length (needed by the NPU).
+    has_sequence_axis: bool
+
+
+ROLE_SPECS: dict[str, RoleSpec] = {
+    "text_encoder": RoleSpec(frozenset({"fp32", "fp16", "int8"}), has_sequence_axis=True),
+    "vad": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
+}
+
+
+class RoleConfig(StrictModel):
+    """Placement of one model role on the target."""
+
+    backend: Backend = Field(description="Inference backend that runs the model.")
+    device: Device = Field("CPU", description="Device to run on; AUTO lets the backend pick.")
+    precision: Precision = Field("fp32", description="Which exported variant to load.")
+    threads: int = Field(1, ge=1, le=64, description="Intra-op threads on CPU.")
+    fallback: tuple[Device, ...] = Field(
+        (), description="Devices to try, in order, when `device` cannot load the model."
+    )
+    sequence_length: int | None = Field(
+        None, ge=8, le=512, description="Static token length (pad/truncate); NPU needs it."
+    )
+
+    @model_validator(mode="after")
+    def _fp16_needs_openvino(self) -> RoleConfig:
+        if self.precision == "fp16" and self.backend != "openvino":
+            raise ValueError("precision fp16 is exported for backend openvino only")
+        return self
+
+    def variant(self) -> str:
+        """Name of the bundle variant this placement loads, e.g. ``openvino-int8-s32``."""
+        name = f"{self.backend}-{self.precision}"
+        return f"{name}-s{self.sequence_length}" if self.sequence_length else name
+
+
+class Roles(StrictModel):
+    """One entry per model role; later capabilities add their roles here."""
+
+    text_encoder: RoleConfig
+    vad: RoleConfig
+
+    @model_validator(mode="after")
+    def _check_roles(self) -> Roles:
+        for role, cfg in self.items():
+            spec = ROLE_SPECS[role]
+            if cfg.precision not in spec.precisions:
+                allowed = ", ".join(sorted(spec.precisions))
+                raise ValueError(
+                    f"roles.{role}.precision: {cfg.precision} is not exported for {role} "
+                    f"(allowed: {allowed})"
+                )
+            if cfg.sequence_length is not None and not spec.has_sequence_axis:
+                raise ValueError(f"roles.{role}.sequence_length: {role} has no token axis")
+            uses_npu = "NPU" in (cfg.device, *cfg.fallback)
+            if uses_npu and spec.has_sequence_axis and cfg.sequence_length is None:
+                raise ValueError(
+                    f"roles.{role}: the NPU needs static shapes: set sequence_length (e.g. 32)"
+                )
+        return self
+
+    def items(self) -> list[tuple[str, RoleConfig]]:
+        return [(name, getattr(self, name)) for name in type(self).model_fields]
+
+
+class DeviceConfig(StrictModel):
+    """A validated ``device_configs/<target>.yaml``."""
+
+    name: str = Field(description="Short name of the target.")
+    description: str = Field("", description="What hardware this config is for.")
+    models_dir: Path | None = Field(
+        None, description="Where exported bundles live; relative to this file."
+    )
+    roles: Roles
+
+
+@dataclass(frozen=True)
+class LoadedDeviceConfig:
+    """A device config together with the file it came from."""
+
+    path: Path
+    config: DeviceConfig
+
+    def models_dir(self, override: Path | None = None) -> Path:
+        """Bundle root: ``override`` > $EDGE_ASSISTANT_MODELS > config > user cache."""
+        if override is not None:
+            return override
+        if env := os.environ.get(MODELS_DIR_ENV):
+            return Path(env)
+        if self.config.models_dir is not None:
+            return (self.path.parent / self.config.models_dir).resolve()
+        return default_models_dir()
+
+
+def default_models_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "edge-assistant" / "models"
+
+
+def resolve_config_path(name_or_path: str | Path) -> Path:
+    """Accept a file path or the name of a config in ``device_configs/`` (``cpu``)."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix in {".yaml", ".yml"}:
+        return path
+    candidate = DEVICE_CONFIG_DIR / f"{name_or_path}.yaml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(sorted(p.stem for p in DEVICE_CONFIG_DIR.glob("*.yaml")))
+    raise ConfigError(f"{name_or_path}: no such file and no device config of that name ({known})")
+
+
+def load_device_config(name_or_path: str | Path) -> LoadedDeviceConfig:
+    path = resolve_config_path(name_or_path)
+    return LoadedDeviceConfig(path=path, config=load_yaml_model(path, DeviceConfig))

@@ -1,0 +1,1 @@
+"""Understanding: text encoder (and, later, fusion with camera context)."""

@@ -1,0 +1,198 @@
+"""Run the exports a device config needs: build, measure, gate, write, or skip if current."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from edge_assistant.config.device import LoadedDeviceConfig, RoleConfig
+from edge_assistant.errors import EdgeAssistantError
+from edge_assistant.inference.bundle import Bundle, Fidelity, Manifest, describe_files
+from edge_assistant.inference.loader import bundle_dir
+from export.io_spec import describe_io
+from export.staging import fingerprint, staged, up_to_date, write_manifest
+from export.text_encoder import TextEncoderExporter, TextEncoderSettings
+from export.vad import VadExporter, VadSettings
+
+EXPORT_FORMAT = 1  # bump when a change here alters what gets written
+TOOLS = (
+    "edge-assistant",
+    "torch",
+    "transformers",
+    "optimum",
+    "optimum-onnx",
+    "onnx",
+    "onnxruntime",
+    "openvino",
+    "nncf",
+)
+
+# Every variant each role can be exported as (``--all``), beside what a config names.
+ALL_VARIANTS: dict[str, list[dict[str, Any]]] = {
+    "text_encoder": [
+        {"backend": "onnxruntime", "precision": "fp32"},
+        {"backend": "onnxruntime", "precision": "int8"},
+        {"backend": "openvino", "precision": "fp32"},
+        {"backend": "openvino", "precision": "fp16"},
+        {"backend": "openvino", "precision": "int8"},
+    ],
+    "vad": [
+        {"backend": "onnxruntime", "precision": "fp32"},
+        {"backend": "openvino", "precision": "fp32"},
+    ],
+}
+
+
+class RoleExporter(Protocol):
+    role: str
+
+    def fingerprint_parts(self, variant: RoleConfig) -> dict[str, Any]: ...
+    def source_info(self) -> dict[str, str]: ...
+    def export_settings(self, variant: RoleConfig) -> dict[str, Any]: ...
+    def build(self, variant: RoleConfig, folder: Path) -> str: ...
+    def evaluate(self, variant: RoleConfig, bundle: Bundle) -> Fidelity: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class VariantResult:
+    role: str
+    variant: str
+    status: str  # "exported" | "up to date" | "failed"
+    path: Path
+    seconds: float
+    fidelity: Fidelity | None = None
+    error: str | None = None
+
+
+def plan(
+    config: LoadedDeviceConfig, all_variants: bool, roles: list[str] | None = None
+) -> list[tuple[str, RoleConfig]]:
+    """The (role, variant) pairs to export, without duplicates, config's own first."""
+    wanted: dict[tuple[str, str], tuple[str, RoleConfig]] = {}
+    for role, cfg in config.config.roles.items():
+        if roles and role not in roles:
+            continue
+        wanted.setdefault((role, cfg.variant()), (role, cfg))
+        if all_variants:
+            for extra in ALL_VARIANTS[role]:
+                variant = RoleConfig(**extra)
+                wanted.setdefault((role, variant.variant()), (role, variant))
+    return list(wanted.values())
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {}
+    for name in TOOLS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def run_export(
+    config: LoadedDeviceConfig,
+    out: Path,
+    *,
+    all_variants: bool = False,
+    force: bool = False,
+    roles: list[str] | None = None,
+    text_settings: TextEncoderSettings | None = None,
+    vad_settings: VadSettings | None = None,
+    console: Console | None = None,
+) -> list[VariantResult]:
+    console = console or Console(stderr=True)
+    exporters: dict[str, RoleExporter] = {
+        "text_encoder": TextEncoderExporter(text_settings or TextEncoderSettings()),
+        "vad": VadExporter(vad_settings or VadSettings()),
+    }
+    jobs = plan(config, all_variants, roles)
+    versions = tool_versions()
+    results = []
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("export", total=len(jobs))
+            for role, variant in jobs:
+                progress.update(task, description=f"{role}/{variant.variant()}")
+                results.append(_export_one(exporters[role], variant, out, force, versions))
+                progress.advance(task)
+    finally:
+        for exporter in exporters.values():
+            exporter.close()
+    return results
+
+
+def _export_one(
+    exporter: RoleExporter, variant: RoleConfig, out: Path, force: bool, versions: dict[str, str]
+) -> VariantResult:
+    start = time.perf_counter()
+    final = bundle_dir(out, exporter.role, variant)
+    expected = fingerprint(
+        {"format": EXPORT_FORMAT, "tools": versions, **exporter.fingerprint_parts(variant)}
+    )
+    if not force and up_to_date(final, expected):
+        return VariantResult(
+            exporter.role, variant.variant(), "up to date", final, time.perf_counter() - start
+        )
+    try:
+        with staged(final) as folder:
+            model_file = exporter.build(variant, folder)
+            inputs, outputs = describe_io(folder / model_file)
+            files = describe_files(folder, [p.name for p in folder.iterdir() if p.is_file()])
+            draft = Manifest(
+                role=exporter.role,
+                variant=variant.variant(),
+                backend=variant.backend,
+                precision=variant.precision,
+                model_file=model_file,
+                files=files,
+                inputs=inputs,
+                outputs=outputs,
+                source=exporter.source_info(),
+                export={**exporter.export_settings(variant), "tools": versions},
+                fidelity=Fidelity(
+                    metric="cosine", reference="pending", samples=0, values={}, gate={}
+                ),
+                fingerprint=expected,
+            )
+            fidelity = exporter.evaluate(variant, Bundle(folder, draft))
+            write_manifest(folder, draft.model_copy(update={"fidelity": fidelity}))
+    except EdgeAssistantError as exc:
+        return VariantResult(
+            exporter.role,
+            variant.variant(),
+            "failed",
+            final,
+            time.perf_counter() - start,
+            error=str(exc),
+        )
+    except Exception as exc:  # a converter's own failure: report it for this variant only
+        return VariantResult(
+            exporter.role,
+            variant.variant(),
+            "failed",
+            final,
+            time.perf_counter() - start,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    return VariantResult(
+        exporter.role,
+        variant.variant(),
+        "exported",
+        final,
+        time.perf_counter() - start,
+        fidelity=fidelity,
+    )
