@@ -105,14 +105,8 @@ class OrtBackend:
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
             raise DeviceUnavailableError(self.name, device, str(exc)) from exc
         got = session.get_providers()
-        wanted = requested[0][0]
-        if device != "AUTO" and wanted not in got:
-            raise DeviceUnavailableError(
-                self.name,
-                device,
-                f"asked for {wanted} but the session runs on {', '.join(got)} "
-                "(onnxruntime fell back silently; check the provider's drivers)",
-            )
+        if device != "AUTO":
+            verify_providers(device, requested[0][0], got)
         actual = device if device != "AUTO" else _device_of(got[0])
         return OrtModel(session, actual)
 
@@ -122,3 +116,14 @@ def _device_of(provider: str) -> str:
         if provider in {p for p, _ in candidates}:
             return device
     return "CPU"
+
+
+def verify_providers(device: str, wanted: str, got: list[str]) -> None:
+    """Raise when the session silently dropped the provider that ``device`` needs."""
+    if wanted not in got:
+        raise DeviceUnavailableError(
+            OrtBackend.name,
+            device,
+            f"asked for {wanted} but the session runs on {', '.join(got)} "
+            "(onnxruntime fell back silently; check the provider's drivers)",
+        )

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Idempotent set-up on a fresh Debian/Ubuntu machine: system packages, a venv in .venv,
+# the package with its export and dev extras. Sourced by demo.sh and test.sh.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# libportaudio2: sounddevice's C library (microphone listing and capture).
+if ! ldconfig -p 2>/dev/null | grep -q libportaudio.so.2; then
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq libportaudio2 >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+# shellcheck disable=SC1091
+. .venv/bin/activate
+if ! python -c "import edge_assistant, torch, optimum, nncf, pytest" 2>/dev/null; then
+    pip install -q -U pip
+    # The CPU build first: a plain `torch` requirement would pull GBs of CUDA wheels.
+    pip install -q torch==2.13.0
+    pip install -q -e '.[export,dev]'
+fi
