@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from edge_assistant.config.device import LoadedDeviceConfig, RoleConfig
 from edge_assistant.errors import EdgeAssistantError
-from edge_assistant.inference.bundle import Bundle, Fidelity, Manifest, describe_files
+from edge_assistant.inference.bundle import Bundle, Fidelity, Manifest, describe_files, open_bundle
 from edge_assistant.inference.loader import bundle_dir
 from export.io_spec import describe_io
 from export.staging import fingerprint, staged, up_to_date, write_manifest
@@ -143,56 +143,51 @@ def _export_one(
     expected = fingerprint(
         {"format": EXPORT_FORMAT, "tools": versions, **exporter.fingerprint_parts(variant)}
     )
-    if not force and up_to_date(final, expected):
+
+    def result(
+        status: str, fidelity: Fidelity | None = None, error: str | None = None
+    ) -> VariantResult:
+        seconds = time.perf_counter() - start
         return VariantResult(
-            exporter.role, variant.variant(), "up to date", final, time.perf_counter() - start
+            exporter.role, variant.variant(), status, final, seconds, fidelity, error
         )
+
+    if not force and up_to_date(final, expected):
+        return result("up to date", fidelity=open_bundle(final, verify=False).manifest.fidelity)
     try:
         with staged(final) as folder:
-            model_file = exporter.build(variant, folder)
-            inputs, outputs = describe_io(folder / model_file)
-            files = describe_files(folder, [p.name for p in folder.iterdir() if p.is_file()])
-            draft = Manifest(
-                role=exporter.role,
-                variant=variant.variant(),
-                backend=variant.backend,
-                precision=variant.precision,
-                model_file=model_file,
-                files=files,
-                inputs=inputs,
-                outputs=outputs,
-                source=exporter.source_info(),
-                export={**exporter.export_settings(variant), "tools": versions},
-                fidelity=Fidelity(
-                    metric="cosine", reference="pending", samples=0, values={}, gate={}
-                ),
-                fingerprint=expected,
-            )
-            fidelity = exporter.evaluate(variant, Bundle(folder, draft))
-            write_manifest(folder, draft.model_copy(update={"fidelity": fidelity}))
+            fidelity = _build_and_gate(exporter, variant, folder, expected, versions)
     except EdgeAssistantError as exc:
-        return VariantResult(
-            exporter.role,
-            variant.variant(),
-            "failed",
-            final,
-            time.perf_counter() - start,
-            error=str(exc),
-        )
+        return result("failed", error=str(exc))
     except Exception as exc:  # a converter's own failure: report it for this variant only
-        return VariantResult(
-            exporter.role,
-            variant.variant(),
-            "failed",
-            final,
-            time.perf_counter() - start,
-            error=f"{type(exc).__name__}: {exc}",
-        )
-    return VariantResult(
-        exporter.role,
-        variant.variant(),
-        "exported",
-        final,
-        time.perf_counter() - start,
-        fidelity=fidelity,
+        return result("failed", error=f"{type(exc).__name__}: {exc}")
+    return result("exported", fidelity=fidelity)
+
+
+def _build_and_gate(
+    exporter: RoleExporter,
+    variant: RoleConfig,
+    folder: Path,
+    expected: str,
+    versions: dict[str, str],
+) -> Fidelity:
+    """Build into ``folder``, measure through the runtime, and write the manifest if it passes."""
+    model_file = exporter.build(variant, folder)
+    inputs, outputs = describe_io(folder / model_file)
+    draft = Manifest(
+        role=exporter.role,
+        variant=variant.variant(),
+        backend=variant.backend,
+        precision=variant.precision,
+        model_file=model_file,
+        files=describe_files(folder, [p.name for p in folder.iterdir() if p.is_file()]),
+        inputs=inputs,
+        outputs=outputs,
+        source=exporter.source_info(),
+        export={**exporter.export_settings(variant), "tools": versions},
+        fidelity=Fidelity(metric="cosine", reference="pending", samples=0, values={}, gate={}),
+        fingerprint=expected,
     )
+    fidelity = exporter.evaluate(variant, Bundle(folder, draft))  # raises FidelityGateError
+    write_manifest(folder, draft.model_copy(update={"fidelity": fidelity}))
+    return fidelity
