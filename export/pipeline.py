@@ -20,7 +20,7 @@ from export.staging import fingerprint, staged, up_to_date, write_manifest
 from export.text_encoder import TextEncoderExporter, TextEncoderSettings
 from export.vad import VadExporter, VadSettings
 
-EXPORT_FORMAT = 1  # bump when a change here alters what gets written
+EXPORT_FORMAT = 2  # bump when a change here alters what gets written
 TOOLS = (
     "edge-assistant",
     "torch",
