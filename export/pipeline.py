@@ -104,6 +104,7 @@ def run_export(
     all_variants: bool = False,
     force: bool = False,
     roles: list[str] | None = None,
+    variants: list[tuple[str, RoleConfig]] | None = None,
     text_settings: TextEncoderSettings | None = None,
     vad_settings: VadSettings | None = None,
     console: Console | None = None,
@@ -113,7 +114,7 @@ def run_export(
         "text_encoder": TextEncoderExporter(text_settings or TextEncoderSettings()),
         "vad": VadExporter(vad_settings or VadSettings()),
     }
-    jobs = plan(config, all_variants, roles)
+    jobs = variants if variants is not None else plan(config, all_variants, roles)
     versions = tool_versions()
     results = []
     columns = (

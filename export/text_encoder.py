@@ -71,12 +71,29 @@ def packaged_source() -> Path:
     return Path(get_model_path())
 
 
+def check_source(source: str) -> str:
+    """A user's model: a local Hugging Face folder, or a hub id (needs a network)."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ExportError(f"{path}: not a Hugging Face model folder (no config.json)")
+        return str(path.resolve())
+    if path.exists() or source.startswith((".", "/", "~")) or source.count("/") != 1:
+        raise ExportError(
+            f"text encoder source {source!r}: no such model folder "
+            "(give a folder with config.json, or a hub id like 'org/name' when online)"
+        )
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise ExportError(f"text encoder source {source!r} is a hub id, but HF_HUB_OFFLINE=1")
+    return source
+
+
 class TextEncoderExporter:
     role = ROLE
 
     def __init__(self, settings: TextEncoderSettings) -> None:
         self.settings = settings
-        self.source = settings.source or str(packaged_source())
+        self.source = check_source(settings.source) if settings.source else str(packaged_source())
         self._work = tempfile.TemporaryDirectory(prefix="edge-assistant-export-")
         self._base: Path | None = None
         self._references: dict[int, np.ndarray] = {}
@@ -179,7 +196,8 @@ class TextEncoderExporter:
             from optimum.exporters.onnx import main_export
 
             out = Path(self._work.name) / "onnx"
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            if Path(self.source).is_dir():
+                os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder never needs the network
             main_export(
                 self.source,
                 output=out,

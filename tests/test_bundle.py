@@ -9,6 +9,7 @@ import pytest
 
 from edge_assistant.config.device import RoleConfig
 from edge_assistant.errors import BundleError
+from edge_assistant.inference.bundle import describe_files
 from edge_assistant.inference.loader import load_role
 
 INT8 = RoleConfig(backend="onnxruntime", precision="int8")
@@ -76,3 +77,28 @@ def test_missing_bundle_says_how_to_export(tmp_path: Path) -> None:
         match=r"no onnxruntime-int8 bundle for text_encoder; run `edge-assistant export",
     ):
         load_role(tmp_path, "text_encoder", INT8)
+
+
+def _corrupt_but_listed(models: Path, role: str, variant: str, name: str) -> None:
+    """Garbage model bytes with a manifest that matches them: a broken export, not tampering."""
+    folder = models / role / variant
+    (folder / name).write_bytes(b"\x08\x07not a model at all" * 100)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"] = [
+        f.model_dump() for f in describe_files(folder, [e["path"] for e in manifest["files"]])
+    ]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("variant", "name", "backend"),
+    [("onnxruntime-fp32", "model.onnx", "onnxruntime"), ("openvino-fp32", "model.xml", "openvino")],
+)
+def test_corrupt_model_is_a_bundle_error_naming_the_file(
+    bundle_copy, variant: str, name: str, backend: str
+) -> None:
+    models = bundle_copy("text_encoder", variant)
+    _corrupt_but_listed(models, "text_encoder", variant, name)
+    cfg = RoleConfig(backend=backend, precision="fp32", fallback=("AUTO",))
+    with pytest.raises(BundleError, match=rf"{name}: {backend} cannot (load|read) this model"):
+        load_role(models, "text_encoder", cfg)

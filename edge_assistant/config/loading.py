@@ -62,7 +62,11 @@ def _describe(err: Any, model: type[BaseModel], node: yaml.Node | None) -> str:
         return f"{prefix}: unknown key{hint}"
     if err["type"] == "missing":
         return f"{prefix}: required key is missing"
-    return f"{prefix}: {err['msg']} (got {err.get('input')!r})"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    if isinstance(value, dict | list):  # a whole section: the message already says what
+        return f"{prefix}: {message}"
+    return f"{prefix}: {message} (got {value!r})"
 
 
 def _allowed_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:

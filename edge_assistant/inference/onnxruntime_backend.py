@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 import onnxruntime as ort
 
-from edge_assistant.errors import DeviceUnavailableError
+from edge_assistant.errors import BundleError, DeviceUnavailableError
 from edge_assistant.inference.base import DeviceInfo
 from edge_assistant.inference.bundle import Bundle
 
@@ -103,6 +103,11 @@ class OrtBackend:
                 provider_options=[o for _, o in requested],
             )
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
+            if device == "CPU":  # the CPU provider is always there: the model is at fault
+                raise BundleError(
+                    f"{bundle.model_path}: onnxruntime cannot load this model ({exc}); "
+                    "re-run the export"
+                ) from exc
             raise DeviceUnavailableError(self.name, device, str(exc)) from exc
         got = session.get_providers()
         if device != "AUTO":

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 import openvino as ov
 
-from edge_assistant.errors import DeviceUnavailableError
+from edge_assistant.errors import BundleError, DeviceUnavailableError
 from edge_assistant.inference.base import DeviceInfo
 from edge_assistant.inference.bundle import Bundle
 
@@ -71,6 +71,12 @@ class OvBackend:
         config = _compile_config(device, bundle.manifest.precision, threads)
         try:
             model = core().read_model(str(bundle.model_path))
+        except RuntimeError as exc:  # reading does not involve a device: the file is at fault
+            raise BundleError(
+                f"{bundle.model_path}: openvino cannot read this model ({_short(str(exc))}); "
+                "re-run the export"
+            ) from exc
+        try:
             compiled = core().compile_model(model, device, config)
         except RuntimeError as exc:
             raise DeviceUnavailableError(self.name, device, _short(str(exc))) from exc
