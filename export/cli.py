@@ -94,7 +94,7 @@ def export_command(
         raise typer.Exit(2) from exc
     table = Table(title=f"bundles in {target}")
     for column in ("role", "variant", "status", "fidelity", "seconds"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column != "status")
     for r in results:
         fid = ", ".join(f"{k} {v:.4g}" for k, v in r.fidelity.values.items()) if r.fidelity else ""
         style = {"failed": "red", "up to date": "dim"}.get(r.status, "green")

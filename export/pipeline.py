@@ -16,6 +16,7 @@ from edge_assistant.errors import EdgeAssistantError
 from edge_assistant.inference.bundle import Bundle, Fidelity, Manifest, describe_files, open_bundle
 from edge_assistant.inference.loader import bundle_dir
 from export.io_spec import describe_io
+from export.quiet import quiet_converters
 from export.staging import fingerprint, staged, up_to_date, write_manifest
 from export.text_encoder import TextEncoderExporter, TextEncoderSettings
 from export.vad import VadExporter, VadSettings
@@ -156,7 +157,7 @@ def _export_one(
     if not force and up_to_date(final, expected):
         return result("up to date", fidelity=open_bundle(final, verify=False).manifest.fidelity)
     try:
-        with staged(final) as folder:
+        with staged(final) as folder, quiet_converters():
             fidelity = _build_and_gate(exporter, variant, folder, expected, versions)
     except EdgeAssistantError as exc:
         return result("failed", error=str(exc))

@@ -21,9 +21,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-if ! python -c "import edge_assistant, torch, optimum, nncf, pytest" 2>/dev/null; then
-    pip install -q -U pip
-    # The CPU build first: a plain `torch` requirement would pull GBs of CUDA wheels.
-    pip install -q torch==2.13.0
-    pip install -q -e '.[export,dev]'
+# Reinstall whenever pyproject.toml changed since the last successful install.
+STAMP=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -e "$STAMP" ]; then
+    echo "installing into .venv (log: .venv/install.log) ..." >&2
+    {
+        pip install -U pip
+        # The CPU build first: a plain `torch` requirement would pull GBs of CUDA wheels.
+        pip install torch==2.13.0
+        pip install -e '.[export,dev]'
+    } > .venv/install.log 2>&1 || { tail -40 .venv/install.log >&2; exit 1; }
+    rm -f .venv/.installed-*
+    touch "$STAMP"
 fi

@@ -182,3 +182,12 @@ def test_unknown_backend_lists_registered() -> None:
         match=r"unknown backend 'tensorrt' \(registered: onnxruntime, openvino\)",
     ):
         get_backend("tensorrt")
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
+def test_auto_device_resolves_to_a_real_device(models_dir: Path, backend: str) -> None:
+    enc = encoder(models_dir, backend=backend, device="AUTO", precision="int8")
+    assert enc.placement is not None
+    assert enc.placement.device in {"CPU", "GPU", "NPU"}
+    assert not enc.placement.fell_back
+    assert enc.encode(["lights off"]).shape == (1, 384)
