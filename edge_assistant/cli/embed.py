@@ -68,6 +68,7 @@ def embed_command(
         "requested_device": placement.requested_device,
         "device": placement.device,
         "fallback_reason": placement.fallback_reason,
+        "backend_details": encoder.model.details,
         "load_ms": round(placement.load_ms, 2),
         "latency_ms_p50": round(float(np.median(timings)), 3),
         "dimension": int(vector.shape[0]),
@@ -80,9 +81,10 @@ def embed_command(
     typer.echo(
         f"embedding[:8]  [{first}, ...]  dim {report['dimension']}  norm {report['norm']:.4f}"
     )
+    details = "; ".join(f"{k}: {v}" for k, v in encoder.model.details.items())
     typer.echo(
         f"ran on         {placement.backend} {placement.device} ({placement.variant}), "
-        f"{report['tokens']} tokens"
+        f"{report['tokens']} tokens [{details}]"
     )
     if placement.fell_back:
         typer.echo(
