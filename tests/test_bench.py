@@ -1,0 +1,48 @@
+"""The encoder benchmark runs end to end and its RESULT line is well formed.
+
+Timing targets are the benchmark's business (this machine is shared and noisy); this test
+only keeps the script working and checks the fidelity it reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def test_encoder_bench_prints_table_and_result(models_dir: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "encoder.py"),
+            "--models-dir",
+            str(models_dir),
+            "--runs",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert any(line.startswith("ort-int8") for line in lines)
+    assert lines[-1].startswith("RESULT ")
+    result = json.loads(lines[-1].removeprefix("RESULT "))
+    assert set(result) == {
+        "torch_fp32_ms",
+        "ort_int8_ms",
+        "ov_int8_ms",
+        "speedup_ort_int8",
+        "cosine_mean_ort_int8",
+        "cosine_min_ort_int8",
+    }
+    assert all(value > 0 for value in result.values())
+    assert result["cosine_mean_ort_int8"] >= 0.99
+    assert result["cosine_min_ort_int8"] >= 0.97
