@@ -44,7 +44,7 @@ def devices_command(
         except EdgeAssistantError as exc:
             table.add_row(name, "-", "-", f"[red]unavailable: {exc}")
             continue
-        for info in infos or []:
+        for info in infos:
             table.add_row(name, backend.version(), info.name, info.full_name)
         if not infos:
             table.add_row(name, backend.version(), "-", "none found")

@@ -41,16 +41,16 @@ class OrtModel:
         self.device = device
         self.details = {"providers": ",".join(session.get_providers())}
         self._inputs = tuple(i.name for i in session.get_inputs())
+        self._outputs = [o.name for o in session.get_outputs()]
 
     @property
     def input_names(self) -> tuple[str, ...]:
         return self._inputs
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        # InferenceSession.run is thread-safe; outputs come back in manifest order.
-        names = [o.name for o in self._session.get_outputs()]
-        values = self._session.run(names, {k: feeds[k] for k in self._inputs})
-        return dict(zip(names, values, strict=True))
+        # InferenceSession.run is thread-safe.
+        values = self._session.run(self._outputs, {k: feeds[k] for k in self._inputs})
+        return dict(zip(self._outputs, values, strict=True))
 
 
 class OrtBackend:
