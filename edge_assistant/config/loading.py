@@ -70,26 +70,39 @@ def _describe(err: Any, model: type[BaseModel], node: yaml.Node | None) -> str:
 
 
 def _allowed_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
-    """Field names of the model found by following ``loc`` through nested models."""
+    """Field names of the model found by following ``loc`` through models and containers."""
     current: Any = model
     for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        current = _model_in(current)
+        if isinstance(part, int) or not _is_model(current):
+            current = _element_of(current)  # tuple[X, ...], list[X], dict[str, X]
+            if isinstance(part, int):
+                continue
+        if not _is_model(current):
             return []
         field = current.model_fields.get(str(part))
         if field is None:
             return []
-        current = _model_in(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+        current = field.annotation
+    current = _model_in(current)
+    return list(current.model_fields) if _is_model(current) else []
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _model_in(annotation: Any) -> Any:
     """The BaseModel inside ``X | None`` and similar unions, else the annotation itself."""
     for arg in getattr(annotation, "__args__", ()):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
+        if _is_model(arg):
             return arg
     return annotation
+
+
+def _element_of(annotation: Any) -> Any:
+    args = [a for a in getattr(annotation, "__args__", ()) if a is not Ellipsis]
+    return _model_in(args[-1]) if args else annotation
 
 
 def _line_of(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:

@@ -1,0 +1,97 @@
+"""home.yaml loads, and every broken reference or unsafe value names the key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from edge_assistant.errors import ConfigError
+from edge_assistant.home import load_home
+from tests.conftest import REPO
+
+EXAMPLE = REPO / "examples" / "home.yaml"
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def example() -> dict:
+    return yaml.safe_load(EXAMPLE.read_text())
+
+
+def test_example_home_loads() -> None:
+    home = load_home(EXAMPLE)
+    assert len(home.areas) == 10 and len(home.devices) >= 25
+    assert {d.domain for d in home.devices} >= {
+        "light",
+        "switch",
+        "fan",
+        "cover",
+        "lock",
+        "climate",
+        "media_player",
+        "vacuum",
+        "sensor",
+    }
+    sensitive = {d.id for d in home.devices if home.is_sensitive(d)}
+    assert sensitive == {"front_door", "alarm", "garage_door"}
+    assert home.area("living_room").spoken_names() == ("Living Room", "lounge", "family room")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda h: h["devices"][0].update(area="attic"),
+            "device kitchen_ceiling: unknown area 'attic' (known: bathroom, bedroom",
+        ),
+        (
+            lambda h: h["areas"][0].update(floor="basement"),
+            "area kitchen: unknown floor 'basement' (known: first, ground)",
+        ),
+        (
+            lambda h: h["devices"][0].update(mqtt={"command_topic": "home/+/set"}),
+            "must be non-empty with no + or # wildcard",
+        ),
+        (
+            lambda h: h["devices"][0].update(capabilities=["volume"]),
+            "device kitchen_ceiling: light cannot have volume (allowed: brightness, color, color_temp)",
+        ),
+        (
+            lambda h: h["devices"][4].update(entity_id="switch.ceiling"),
+            "entity_id must start with 'light.'",
+        ),
+        (
+            lambda h: h["devices"][1].update(name="Kitchen Ceiling Light"),
+            "duplicate device name: 'kitchen ceiling light'",
+        ),
+        (
+            lambda h: h["areas"][1].update(aliases=["kitchen"]),
+            "duplicate area name or alias: 'kitchen'",
+        ),
+        (lambda h: h["devices"][0].update(id="Kitchen Light"), "'Kitchen Light' is not an id"),
+        (lambda h: h["devices"][0].update(domain="toaster"), "devices.0.domain"),
+        (
+            lambda h: h["devices"][0].update(colour="red"),
+            "devices.0.colour: unknown key (allowed: id, name, aliases, domain, area",
+        ),
+        (
+            lambda h: h["policies"].update(sensitive_devices=["shed"]),
+            "policies.sensitive_devices: unknown device 'shed'",
+        ),
+        (lambda h: h["devices"][0].pop("mqtt"), "give mqtt topics or a Home Assistant entity_id"),
+    ],
+)
+def test_broken_home_is_explained(tmp_path: Path, example: dict, mutate, expected: str) -> None:
+    mutate(example)
+    path = write(tmp_path, example)
+    with pytest.raises(ConfigError) as err:
+        load_home(path)
+    assert str(path) in str(err.value)
+    assert expected in str(err.value)
