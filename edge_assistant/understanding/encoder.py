@@ -104,6 +104,14 @@ class TextEncoder:
         ]
         return np.concatenate(rows)
 
+    def token_states(self, text: str) -> tuple[np.ndarray, Encoded]:
+        """Contextual token vectors (1, tokens, dimension) of one sentence, with its
+        encoding (ids, mask). Blocking."""
+        batch = self.tokenize([text])
+        return self._hidden(batch), batch
+
+    def _hidden(self, batch: Encoded) -> np.ndarray:
+        return self.model.run(batch.feeds())[self.bundle.manifest.outputs[0].name]
+
     def _run(self, batch: Encoded) -> np.ndarray:
-        hidden = self.model.run(batch.feeds())[self.bundle.manifest.outputs[0].name]
-        return mean_pool(hidden, batch.attention_mask)
+        return mean_pool(self._hidden(batch), batch.attention_mask)

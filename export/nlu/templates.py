@@ -1,0 +1,143 @@
+"""Sentence templates (Home Assistant's and our own) and a random walk that expands one.
+
+Expanding every alternative of Home Assistant's templates explodes combinatorially and
+favours the first alternatives; a random walk gives an unbiased sample. Lists (``{area}``,
+``{brightness}``) stay as placeholders so the filler can put a home's names in and record
+exactly where each slot value sits in the text.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hassil import parse_sentence
+from hassil.expression import (
+    Alternative,
+    Expression,
+    ListReference,
+    Permutation,
+    RuleReference,
+    Sentence,
+    Sequence,
+    TextChunk,
+)
+
+from edge_assistant.understanding.intents import INTENTS
+
+OWN_TEMPLATES = Path(__file__).with_name("rephrasings.yaml")
+# Lists whose values come from free text: no spans can be drawn from them.
+WILDCARDS = {"message", "search_query", "zone", "timer_name", "timer_command",
+             "shopping_list_item", "todo_list_item"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str  # stable id, used to split train and evaluation by template
+    intent: str | None
+    sentence: Sentence
+    fixed: dict[str, Any] = field(default_factory=dict)  # slots the template implies
+    requires: dict[str, Any] = field(default_factory=dict)  # requires_context
+    target: str | None = None  # own templates: "context" | "pointing" | None (from lists)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of an expanded sentence: literal text, or a list to fill."""
+
+    text: str = ""
+    list_name: str | None = None
+    slot: str | None = None
+
+
+@cache
+def ha_data() -> dict[str, Any]:
+    from home_assistant_intents import get_intents
+
+    data = get_intents("en")
+    if data is None:
+        raise RuntimeError("home-assistant-intents has no English data")
+    return data
+
+
+@cache
+def expansion_rules() -> dict[str, Sentence]:
+    rules = {name: parse_sentence(text) for name, text in ha_data()["expansion_rules"].items()}
+    own = yaml.safe_load(OWN_TEMPLATES.read_text())
+    rules.update({name: parse_sentence(text) for name, text in own.get("rules", {}).items()})
+    return rules
+
+
+def ha_templates() -> list[Template]:
+    templates = []
+    for intent in INTENTS:
+        for b, block in enumerate(ha_data()["intents"].get(intent, {}).get("data", [])):
+            for s, text in enumerate(block["sentences"]):
+                sentence = parse_sentence(text)
+                if _lists(sentence.expression) & WILDCARDS:
+                    continue
+                templates.append(Template(
+                    key=f"ha:{intent}:{b}:{s}", intent=intent, sentence=sentence,
+                    fixed=dict(block.get("slots", {})),
+                    requires=dict(block.get("requires_context", {})),
+                ))  # fmt: skip
+    return templates
+
+
+def own_templates() -> list[Template]:
+    """Our rephrasings (rephrasings.yaml): indirect requests, slang, pointing, not-understood."""
+    own = yaml.safe_load(OWN_TEMPLATES.read_text())
+    templates = []
+    for g, group in enumerate(own["templates"]):
+        for s, text in enumerate(group["sentences"]):
+            templates.append(Template(
+                key=f"own:{g}:{s}", intent=group["intent"], sentence=parse_sentence(text),
+                fixed=dict(group.get("slots", {})), requires=dict(group.get("requires", {})),
+                target=group.get("target"),
+            ))  # fmt: skip
+    return templates
+
+
+def expand(expression: Expression, rng: random.Random, depth: int = 0) -> list[Piece]:
+    """One random expansion of ``expression`` into text pieces and list placeholders."""
+    if depth > 50:
+        raise RecursionError("expansion rules nest too deeply")
+    if isinstance(expression, TextChunk):
+        return [Piece(text=expression.original_text)]
+    if isinstance(expression, ListReference):
+        return [Piece(list_name=expression.list_name, slot=expression.slot_name)]
+    if isinstance(expression, RuleReference):
+        return expand(expansion_rules()[expression.rule_name].expression, rng, depth + 1)
+    if isinstance(expression, Alternative):
+        if expression.is_optional and rng.random() < 0.5:
+            return []
+        options = [i for i in expression.items if not _is_empty(i)] or expression.items
+        return expand(rng.choice(options), rng, depth + 1)
+    if isinstance(expression, Permutation):
+        items = list(expression.items)
+        rng.shuffle(items)
+        pieces: list[Piece] = []
+        for item in items:
+            pieces += [Piece(text=" "), *expand(item, rng, depth + 1)]
+        return pieces
+    if isinstance(expression, Sequence):
+        return [p for item in expression.items for p in expand(item, rng, depth + 1)]
+    raise TypeError(f"unexpected template expression {expression!r}")
+
+
+def _is_empty(expression: Expression) -> bool:
+    return isinstance(expression, TextChunk) and not expression.original_text.strip()
+
+
+def _lists(expression: Expression) -> set[str]:
+    if isinstance(expression, ListReference):
+        return {expression.list_name}
+    if isinstance(expression, RuleReference):
+        rule = expansion_rules().get(expression.rule_name)
+        return _lists(rule.expression) if rule else set()
+    items = getattr(expression, "items", [])
+    return set().union(*(_lists(i) for i in items)) if items else set()
