@@ -16,6 +16,7 @@ from edge_assistant.errors import EdgeAssistantError
 from edge_assistant.inference.bundle import Bundle, Fidelity, Manifest, describe_files, open_bundle
 from edge_assistant.inference.loader import bundle_dir
 from export.io_spec import describe_io
+from export.nlu.exporter import FEATURE_ENCODER, UnderstandingExporter, UnderstandingSettings
 from export.quiet import quiet_converters
 from export.staging import fingerprint, staged, up_to_date, write_manifest
 from export.text_encoder import TextEncoderExporter, TextEncoderSettings
@@ -46,6 +47,12 @@ ALL_VARIANTS: dict[str, list[dict[str, Any]]] = {
     "vad": [
         {"backend": "onnxruntime", "precision": "fp32"},
         {"backend": "openvino", "precision": "fp32"},
+    ],
+    "understanding": [
+        {"backend": "onnxruntime", "precision": "fp32"},
+        {"backend": "onnxruntime", "precision": "int8"},
+        {"backend": "openvino", "precision": "fp32"},
+        {"backend": "openvino", "precision": "int8"},
     ],
 }
 
@@ -80,6 +87,10 @@ def plan(
     for role, cfg in config.config.roles.items():
         if roles and role not in roles:
             continue
+        if role == "understanding":  # trained on the fp32 encoder's token states
+            wanted.setdefault(
+                ("text_encoder", FEATURE_ENCODER.variant()), ("text_encoder", FEATURE_ENCODER)
+            )
         wanted.setdefault((role, cfg.variant()), (role, cfg))
         if all_variants:
             for extra in ALL_VARIANTS[role]:
@@ -108,12 +119,14 @@ def run_export(
     variants: list[tuple[str, RoleConfig]] | None = None,
     text_settings: TextEncoderSettings | None = None,
     vad_settings: VadSettings | None = None,
+    nlu_settings: UnderstandingSettings | None = None,
     console: Console | None = None,
 ) -> list[VariantResult]:
     console = console or Console(stderr=True)
     exporters: dict[str, RoleExporter] = {
         "text_encoder": TextEncoderExporter(text_settings or TextEncoderSettings()),
         "vad": VadExporter(vad_settings or VadSettings()),
+        "understanding": UnderstandingExporter(nlu_settings or UnderstandingSettings(), out),
     }
     jobs = variants if variants is not None else plan(config, all_variants, roles)
     versions = tool_versions()

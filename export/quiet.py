@@ -29,6 +29,7 @@ def quiet_converters() -> Iterator[None]:
 
     optimum_logging.get_logger()
     transformers_logging.get_logger()
+    import nncf  # noqa: F401  (sets its logger's level on import)
 
     loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
     levels = [logger.level for logger in loggers]

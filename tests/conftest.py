@@ -23,6 +23,9 @@ def _has_all_bundles(folder: Path) -> bool:
         "text_encoder/openvino-int8-s32",
         "vad/onnxruntime-fp32",
         "vad/openvino-fp32",
+        "understanding/onnxruntime-int8",
+        "understanding/openvino-int8",
+        "understanding/openvino-int8-s32",
     ]
     return all((folder / w / "manifest.json").exists() for w in wanted)
 

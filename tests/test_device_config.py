@@ -23,7 +23,11 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_every_shipped_config_validates(path: Path) -> None:
     loaded = load_device_config(path)
     assert loaded.config.name == path.stem
-    assert {role for role, _ in loaded.config.roles.items()} == {"text_encoder", "vad"}
+    assert {role for role, _ in loaded.config.roles.items()} == {
+        "text_encoder",
+        "vad",
+        "understanding",
+    }
 
 
 def test_config_by_name_resolves_to_device_configs() -> None:
@@ -73,6 +77,14 @@ def test_invalid_combinations_are_explained(
     with pytest.raises(ConfigError) as err:
         load_device_config(write(tmp_path, text))
     assert expected in str(err.value)
+
+
+def test_understanding_must_read_the_encoders_token_length(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    precision: int8\n", "    precision: int8\n    sequence_length: 32\n", 1
+    )
+    with pytest.raises(ConfigError, match=r"roles\.understanding\.sequence_length must equal"):
+        load_device_config(write(tmp_path, text))
 
 
 def test_yaml_syntax_error_names_file(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ class RoleSpec:
 ROLE_SPECS: dict[str, RoleSpec] = {
     "text_encoder": RoleSpec(frozenset({"fp32", "fp16", "int8"}), has_sequence_axis=True),
     "vad": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
+    # The fusion model reads the text encoder's token states, so it shares their length.
+    "understanding": RoleSpec(frozenset({"fp32", "int8"}), has_sequence_axis=True),
 }
 
 
@@ -71,6 +73,7 @@ class Roles(StrictModel):
 
     text_encoder: RoleConfig
     vad: RoleConfig
+    understanding: RoleConfig
 
     @model_validator(mode="after")
     def _check_roles(self) -> Roles:
@@ -89,6 +92,12 @@ class Roles(StrictModel):
                 raise ValueError(
                     f"roles.{role}: the NPU needs static shapes: set sequence_length (e.g. 32)"
                 )
+        tokens = (self.text_encoder.sequence_length, self.understanding.sequence_length)
+        if tokens[0] != tokens[1]:
+            raise ValueError(
+                "roles.understanding.sequence_length must equal roles.text_encoder's "
+                f"(got {tokens[1]} and {tokens[0]}): it reads the encoder's token states"
+            )
         return self
 
     def items(self) -> list[tuple[str, RoleConfig]]:

@@ -39,7 +39,7 @@ class BundleFile(StrictModel):
 class Fidelity(StrictModel):
     """How close the variant is to its reference, measured at export on held-out data."""
 
-    metric: Literal["cosine", "max_abs_diff"]
+    metric: Literal["cosine", "max_abs_diff", "agreement"]
     reference: str = Field(description="What the variant was compared with.")
     samples: int
     values: dict[str, float] = Field(description="e.g. {'mean': 0.991, 'min': 0.985}")

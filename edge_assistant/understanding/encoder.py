@@ -7,7 +7,7 @@ length (for the NPU) is fed padded batches of exactly that length, one sentence 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ def load_tokenizer(path: Path, max_tokens: int) -> Tokenizer:
 class Encoded:
     input_ids: np.ndarray
     attention_mask: np.ndarray
+    offsets: list[list[tuple[int, int]]] = field(default_factory=list)  # chars per real token
 
     def feeds(self) -> dict[str, np.ndarray]:
         return {
@@ -89,7 +90,7 @@ class TextEncoder:
         for row, enc in enumerate(encodings):
             ids[row, : len(enc.ids)] = enc.ids
             mask[row, : len(enc.ids)] = 1
-        return Encoded(ids, mask)
+        return Encoded(ids, mask, [list(e.offsets) for e in encodings])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length sentence embeddings, shape (len(texts), dimension). Blocking."""

@@ -31,13 +31,14 @@ def token_tags(offsets: list[tuple[int, int]], spans: list[tuple[int, int, str]]
 def decode_spans(
     text: str, offsets: list[tuple[int, int]], tags: list[int]
 ) -> list[tuple[str, str]]:
-    """(kind, text) of each tagged span, in order; an I- without a B- starts a span too."""
+    """(kind, text) of each tagged span, in order. An I- without a B- starts a span, and
+    spans of one kind with only spaces between them are one span ("the" + "front door")."""
     spans: list[tuple[str, int, int]] = []
     for (a, b), tag in zip(offsets, tags, strict=True):
         if tag == 0 or b <= a:
             continue
-        prefix, kind = TAG_LABELS[tag].split("-", 1)
-        if prefix == "I" and spans and spans[-1][0] == kind:
+        kind = TAG_LABELS[tag].split("-", 1)[1]
+        if spans and spans[-1][0] == kind and not text[spans[-1][2] : a].strip():
             spans[-1] = (kind, spans[-1][1], b)
         else:
             spans.append((kind, a, b))

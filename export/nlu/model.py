@@ -1,4 +1,5 @@
-"""The fusion model: sentence tokens (from the frozen MiniLM) + the context vector ->
+"""The fusion model: sentence tokens (from the frozen MiniLM, plus gazetteer marks of the
+home's names) + the context vector ->
 intent, kind, target source and a BIO tag per token.
 
 Fusion styles, selectable for the comparison the docs record:
@@ -28,13 +29,14 @@ class FusionModel(nn.Module):
         n_kinds: int,
         n_targets: int,
         n_tags: int,
+        n_gaz: int,
         d_in: int = 384,
         hidden: int = 192,
         fusion: Fusion = "gated",
     ) -> None:
         super().__init__()
         self.fusion = fusion
-        token_in = d_in + n_ctx if fusion == "early" else d_in
+        token_in = d_in + n_gaz + (n_ctx if fusion == "early" else 0)
         self.proj = nn.Sequential(nn.Linear(token_in, hidden), nn.GELU(), nn.Dropout(0.1))
         self.conv1 = nn.Conv1d(hidden, hidden, kernel_size=3, padding=1)
         self.conv2 = nn.Conv1d(hidden, hidden, kernel_size=3, padding=1)
@@ -54,9 +56,14 @@ class FusionModel(nn.Module):
         self.tags = nn.Linear(2 * hidden, n_tags)
 
     def forward(
-        self, tokens: torch.Tensor, mask: torch.Tensor, context: torch.Tensor
+        self,
+        tokens: torch.Tensor,
+        mask: torch.Tensor,
+        context: torch.Tensor,
+        gazetteer: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         m = mask.unsqueeze(-1).to(tokens.dtype)
+        tokens = torch.cat([tokens, gazetteer], -1)
         if self.fusion == "early":
             tokens = torch.cat([tokens, context.unsqueeze(1).expand(-1, tokens.shape[1], -1)], -1)
         x = self.proj(tokens) * m

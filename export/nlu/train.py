@@ -13,8 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from edge_assistant.home.model import Home
 from edge_assistant.understanding.context import Context, context_vector
 from edge_assistant.understanding.encoder import TextEncoder
+from edge_assistant.understanding.gazetteer import GAZETTEER_FEATURES, Gazetteer
 from edge_assistant.understanding.labels import (
     INTENT_LABELS,
     KIND_LABELS,
@@ -23,7 +25,7 @@ from edge_assistant.understanding.labels import (
     TARGET_LABELS,
     token_tags,
 )
-from export.nlu.fill import Sample
+from export.nlu.fill import PEOPLE, Sample
 from export.nlu.model import Fusion, FusionModel
 
 
@@ -36,12 +38,15 @@ class Tensors:
     kind: torch.Tensor
     target: torch.Tensor
     tags: torch.Tensor  # (n, T), -100 on padding
+    gazetteer: torch.Tensor  # (n, T, g)
 
     def __len__(self) -> int:
         return len(self.intent)
 
 
-def featurize(encoder: TextEncoder, samples: list[Sample], batch: int = 32) -> Tensors:
+def featurize(
+    encoder: TextEncoder, samples: list[Sample], homes: list[Home], batch: int = 32
+) -> Tensors:
     """Token states of every sample (batched by length; fp32 results do not depend on it)."""
     encodings = [encoder.tokenizer.encode(s.text) for s in samples]
     width = max(len(e.ids) for e in encodings)
@@ -58,8 +63,13 @@ def featurize(encoder: TextEncoder, samples: list[Sample], batch: int = 32) -> T
             tokens[i, :n] = hidden[r, :n]
             mask[i, :n] = 1
     tags = np.full((len(samples), width), -100, dtype=np.int64)
+    gazetteer = np.zeros((len(samples), width, len(GAZETTEER_FEATURES)), dtype=np.float32)
+    gazetteers: dict[int, Gazetteer] = {}
     for i, (s, e) in enumerate(zip(samples, encodings, strict=True)):
         tags[i, : len(e.ids)] = token_tags(e.offsets, s.spans)
+        if s.home not in gazetteers:
+            gazetteers[s.home] = Gazetteer(homes[s.home], people=PEOPLE)
+        gazetteer[i, : len(e.ids)] = gazetteers[s.home].features(s.text, e.offsets)
     return Tensors(
         tokens=torch.from_numpy(tokens),
         mask=torch.from_numpy(mask),
@@ -68,6 +78,7 @@ def featurize(encoder: TextEncoder, samples: list[Sample], batch: int = 32) -> T
         kind=torch.tensor([KIND_LABELS.index(s.extra.get("kind", "none")) for s in samples]),
         target=torch.tensor([TARGET_LABELS.index(s.target) for s in samples]),
         tags=torch.from_numpy(tags),
+        gazetteer=torch.from_numpy(gazetteer),
     )
 
 
@@ -78,6 +89,7 @@ def new_model(fusion: Fusion, n_ctx: int) -> FusionModel:
         len(KIND_LABELS),
         len(TARGET_LABELS),
         len(TAG_LABELS),
+        len(GAZETTEER_FEATURES),
         fusion=fusion,
     )
 
@@ -109,7 +121,11 @@ def train(
             idx = torch.tensor(order[start : start + 64])
             tokens = data.tokens[idx]
             tokens = tokens + noise * torch.randn_like(tokens) * data.mask[idx].unsqueeze(-1)
-            intent, kind, target, tags = model(tokens, data.mask[idx], data.context[idx])
+            # Names mis-heard by the recognizer are not in the gazetteer: train for that too.
+            keep = (torch.rand(len(idx), 1, 1) > 0.15).float()
+            intent, kind, target, tags = model(
+                tokens, data.mask[idx], data.context[idx], data.gazetteer[idx] * keep
+            )
             loss = (
                 ce(intent, data.intent[idx])
                 + 0.5 * ce(kind, data.kind[idx])
@@ -128,7 +144,7 @@ def train(
 
 @torch.inference_mode()
 def accuracy(model: FusionModel, data: Tensors) -> dict[str, float]:
-    intent, kind, target, tags = model(data.tokens, data.mask, data.context)
+    intent, kind, target, tags = model(data.tokens, data.mask, data.context, data.gazetteer)
     real = data.tags != -100
     tag_ok = ((tags.argmax(-1) == data.tags) | ~real).all(1)
     return {

@@ -1,0 +1,54 @@
+"""Text (+ context) -> Command: the encoder, the fusion model and the resolver in a row."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from edge_assistant.config.device import LoadedDeviceConfig
+from edge_assistant.home.model import Home
+from edge_assistant.inference.loader import load_role
+from edge_assistant.understanding.context import Context, context_vector
+from edge_assistant.understanding.encoder import TextEncoder
+from edge_assistant.understanding.fusion import FusionRunner
+from edge_assistant.understanding.gazetteer import Gazetteer
+from edge_assistant.understanding.intents import Command
+from edge_assistant.understanding.resolver import Resolver
+
+ROLE = "understanding"
+MAX_CHARS = 500  # a transcript longer than this is not a command; refuse, do not truncate
+
+
+class Understander:
+    def __init__(self, encoder: TextEncoder, fusion: FusionRunner, home: Home) -> None:
+        self.encoder = encoder
+        self.fusion = fusion
+        self.resolver = Resolver(home, embed=encoder.encode)
+        self.gazetteer = Gazetteer(home)
+        self.last_ms = 0.0
+
+    @classmethod
+    def from_config(
+        cls, device_config: LoadedDeviceConfig, home: Home, models_dir: Path | None = None
+    ) -> Understander:
+        encoder = TextEncoder.from_config(device_config, models_dir=models_dir)
+        cfg = device_config.config.roles.understanding
+        model, bundle, _ = load_role(device_config.models_dir(models_dir), ROLE, cfg)
+        return cls(encoder, FusionRunner(model, bundle), home)
+
+    def understand(self, text: str, context: Context | None = None) -> Command:
+        """Blocking; call it from an executor in async code."""
+        start = time.perf_counter()
+        context = context or Context()
+        cleaned = " ".join(text.split())
+        if not cleaned or len(cleaned) > MAX_CHARS:
+            reason = "empty transcript" if not cleaned else f"longer than {MAX_CHARS} characters"
+            command = Command(text=text, intent=None, reason=reason)
+        else:
+            tokens, encoded = self.encoder.token_states(cleaned)
+            prediction = self.fusion.predict(
+                cleaned, tokens, encoded, context_vector(context), self.gazetteer
+            )
+            command = self.resolver.resolve(cleaned, prediction, context)
+        self.last_ms = (time.perf_counter() - start) * 1000
+        return command

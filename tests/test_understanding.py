@@ -1,0 +1,101 @@
+"""The understanding stage on the real quantized models, in both backends: the camera's
+context changes the command where it should, and nothing unclear becomes an action."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_assistant.config.device import load_device_config
+from edge_assistant.home import load_home
+from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.understand import Understander
+from tests.conftest import REPO
+
+HOME = load_home(REPO / "examples" / "home.yaml")
+
+
+@pytest.fixture(scope="module", params=["onnxruntime", "openvino"])
+def understander(request: pytest.FixtureRequest, models_dir: Path) -> Understander:
+    config = load_device_config("cpu")
+    if request.param == "openvino":
+        for role in ("text_encoder", "understanding"):
+            config = config.with_overrides(role, backend="openvino")
+    return Understander.from_config(config, HOME, models_dir)
+
+
+def seen_in(area: str, **extra: object) -> Context:
+    return Context(satellite_area="living_room", speaker_area=area, camera=True, **extra)
+
+
+def test_turn_on_the_light_follows_the_speaker(understander: Understander) -> None:
+    kitchen = understander.understand("turn on the light", seen_in("kitchen"))
+    bedroom = understander.understand("turn on the light", seen_in("bedroom"))
+    assert kitchen.intent == bedroom.intent == "HassTurnOn"
+    assert kitchen.slots == {"area": "Kitchen", "domain": "light"}
+    assert bedroom.slots == {"area": "Bedroom", "domain": "light"}
+    assert set(kitchen.targets) == {"kitchen_ceiling", "kitchen_counter"}
+    assert set(bedroom.targets) == {"bedside_lamp", "bedroom_ceiling"}
+
+
+def test_without_a_camera_the_satellite_area_is_used(understander: Understander) -> None:
+    command = understander.understand("turn on the light", Context(satellite_area="office"))
+    assert command.slots == {"area": "Office", "domain": "light"}
+    assert command.targets == ("desk_lamp",)
+
+
+def test_turn_that_off_is_what_is_pointed_at(understander: Understander) -> None:
+    tv = understander.understand(
+        "turn that off", seen_in("living_room", pointing_target="tv", gesture="pointing")
+    )
+    fan = understander.understand(
+        "turn that off", seen_in("living_room", pointing_target="living_fan", gesture="pointing")
+    )
+    assert tv.intent == fan.intent == "HassTurnOff"
+    assert tv.slots == {"name": "TV"} and tv.targets == ("tv",)
+    assert fan.slots == {"name": "Ceiling Fan"} and fan.targets == ("living_fan",)
+
+
+def test_that_without_pointing_is_not_guessed(understander: Understander) -> None:
+    command = understander.understand("turn that off", Context(satellite_area="living_room"))
+    assert command.intent is None
+    assert command.targets == ()
+
+
+def test_too_bright_dims_the_speakers_area(understander: Understander) -> None:
+    command = understander.understand("it's too bright in here", seen_in("office"))
+    assert command.intent == "HassLightSet"
+    assert command.slots == {"area": "Office", "domain": "light", "brightness": 30}
+
+
+def test_unlock_the_front_door_needs_verification(understander: Understander) -> None:
+    command = understander.understand("unlock the front door", Context(satellite_area="hallway"))
+    assert command.intent == "HassTurnOff"
+    assert command.slots == {"name": "Front Door"}
+    assert command.needs_verification
+    lamp = understander.understand("turn off the bedside lamp", Context(satellite_area="hallway"))
+    assert lamp.slots == {"name": "Bedside Lamp"} and not lamp.needs_verification
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("turn on the jacuzzi", "no device called"),
+        ("order me a pizza", "no intent matched"),
+        ("", "empty transcript"),
+        ("lights " * 200, "longer than 500 characters"),
+    ],
+)
+def test_unclear_requests_are_refused_with_a_reason(
+    understander: Understander, text: str, reason: str
+) -> None:
+    command = understander.understand(text, Context(satellite_area="living_room"))
+    assert command.intent is None
+    assert reason in (command.reason or "")
+
+
+def test_area_less_command_without_any_area_is_refused(understander: Understander) -> None:
+    command = understander.understand("turn on the light", Context())
+    assert command.intent is None
+    assert "which room" in (command.reason or "")
