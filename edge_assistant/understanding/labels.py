@@ -42,4 +42,13 @@ def decode_spans(
             spans[-1] = (kind, spans[-1][1], b)
         else:
             spans.append((kind, a, b))
-    return [(kind, text[a:b]) for kind, a, b in spans]
+    return [(kind, text[a:b]) for kind, a, b in (_whole_words(text, *span) for span in spans)]
+
+
+def _whole_words(text: str, kind: str, a: int, b: int) -> tuple[str, int, int]:
+    """Widen a span cut inside a word ("tell" + "##y" tagged only on "##y") to whole words."""
+    while a > 0 and text[a - 1].isalnum():
+        a -= 1
+    while b < len(text) and text[b].isalnum():
+        b += 1
+    return kind, a, b

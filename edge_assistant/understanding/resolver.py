@@ -1,31 +1,56 @@
 """Turn the model's prediction into a Command on this home: canonical names, parsed values,
 the devices acted on, and whether the command needs verification.
 
-Every gap is explicit: an unknown device, nothing pointed at, a missing value or a low
-confidence gives a "not understood" Command with the reason, never a guessed action.
+The model reads words; only the home knows its names. So, in this order: a pointing
+gesture with "this"/"that" gives the target; a device's exact name or alias in the sentence
+beats a generic reading ("bathroom light" is the Bathroom Light, not the bathroom's lights);
+a tagged name is matched by spelling and meaning; a generic word ("the blinds") means the
+kind in the place said or the context's area. In self-corrections ("the tv, no, the
+speaker") the last mention wins. Every gap is explicit: an unknown device, nothing pointed
+at, a missing value or a low confidence gives a "not understood" Command with the reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Any
+
+from rapidfuzz import fuzz
 
 from edge_assistant.home.model import Device, Home
 from edge_assistant.understanding import values
 from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.gazetteer import Gazetteer
 from edge_assistant.understanding.intents import BRIGHT_LEVEL, DIM_LEVEL, Command
 from edge_assistant.understanding.labels import NOT_UNDERSTOOD
-from edge_assistant.understanding.matcher import Embed, Matcher
+from edge_assistant.understanding.matcher import Embed, Matcher, content_words
 
 MIN_INTENT_CONFIDENCE = 0.5
-MIN_MATCH = 0.6
+MIN_MATCH = 0.7
 CONTEXT_AREA_BONUS = 0.05
 STATES = {"on": "on", "off": "off", "open": "open", "closed": "closed", "shut": "closed",
           "locked": "locked", "unlocked": "unlocked"}  # fmt: skip
 CLASSES = {"blind": "blind", "shade": "shade", "curtain": "curtain", "drape": "curtain",
-           "shutter": "shutter", "garage": "garage", "door": "door", "window": "window",
+           "shutter": "shutter", "garage door": "garage", "door": "door", "window": "window",
            "gate": "gate", "awning": "awning"}  # fmt: skip
+# Words that name a kind of device, not one device: "the blinds", "the lamp".
+GENERIC = {"light", "lamp", "lighting", "bulb", "blind", "curtain", "shade", "shutter", "fan",
+           "speaker", "tv", "music", "heating", "heat", "device", "thing", "stuff", "door",
+           "lock", "window", "switch", "plug"}  # fmt: skip
+MEDIA = {"HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassSetVolume"}
+# The kind an intent implies when the model named none ("carry on playing").
+INTENT_KIND = {**dict.fromkeys(MEDIA, "media_player"), "HassLightSet": "light",
+               "HassVacuumStart": "vacuum", "HassClimateSetTemperature": "climate"}  # fmt: skip
+# Intents where a bare "this"/"that" must be a pointed-at device ("skip this" is a song).
+DEICTIC_INTENTS = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition"}
 PERCENT_SLOT = {"HassSetPosition": "position", "HassSetVolume": "volume_level"}
+ACTING = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition", "HassMediaPause",
+          "HassMediaUnpause", "HassMediaNext", "HassSetVolume", "HassClimateSetTemperature",
+          "HassVacuumStart"}  # fmt: skip
+NO_TARGET = {"HassStartTimer", "HassCancelTimer", "HassNevermind"}
+_DEICTIC = re.compile(r"\b(this|that)\b(?! (is|was|it|the|a)\b)")
+_CORRECTION = re.compile(r"\b(no wait|no no|no|i mean|actually|sorry|make that|rather|wait)\b[, ]+")
 
 
 @dataclass(frozen=True)
@@ -46,11 +71,11 @@ class Resolver:
         self, home: Home, embed: Embed | None = None, people: tuple[str, ...] = ()
     ) -> None:
         self.home = home
+        self.gazetteer = Gazetteer(home, people)
         self.devices = Matcher([(d, d.spoken_names()) for d in home.devices], embed)
         self.areas = Matcher([(a, a.spoken_names()) for a in home.areas])
         self.floors = Matcher([(f, f.spoken_names()) for f in home.floors])
-        names = [p.name for p in home.people] + list(people)
-        self.people = Matcher([(n, [n]) for n in names])
+        self.people = Matcher([(n, [n]) for n in [p.name for p in home.people] + list(people)])
 
     def resolve(self, text: str, p: Prediction, context: Context) -> Command:
         try:
@@ -63,10 +88,17 @@ class Resolver:
             raise NotUnderstood("no intent matched")
         if p.confidence < MIN_INTENT_CONFIDENCE:
             raise NotUnderstood(f"not sure what was meant ({p.intent} at {p.confidence:.2f})")
-        spans = dict(reversed(p.spans))  # first span of each kind wins
+        tail = _correction_tail(text)
+        spans = _pick_spans(p.spans, tail)
         slots: dict[str, Any] = {}
-        targets = self._targets(p, spans, context, slots)
-        slots.update(self._values(text, p, spans))
+        targets = (
+            [] if p.intent in NO_TARGET else self._targets(text, tail, p, spans, context, slots)
+        )
+        if p.intent in ACTING and not targets:
+            where = slots.get("area") or slots.get("floor") or "this home"
+            raise NotUnderstood(f"no {slots.get('device_class') or p.kind} in {where}")
+        p = _intent_for_target(p, targets)
+        slots.update(self._values(text, tail, p, spans))
         sensitive = any(self.home.is_sensitive(d) for d in targets)
         return Command(
             text=text,
@@ -80,39 +112,111 @@ class Resolver:
     # -- targets -----------------------------------------------------------------------
 
     def _targets(
-        self, p: Prediction, spans: dict[str, str], context: Context, slots: dict[str, Any]
+        self,
+        text: str,
+        tail: str,
+        p: Prediction,
+        spans: dict[str, str],
+        context: Context,
+        slots: dict[str, Any],
     ) -> list[Device]:
-        if p.kind == "person":
-            return self._person(spans, context, slots)
-        source = p.target
-        if source == "pointing" or (
-            source == "name" and "NAME" not in spans and context.pointing_target
-        ):
+        name = spans.get("NAME", "")
+        generic = bool(name) and set(content_words(name).split()) <= GENERIC
+        exact = self._exact_devices(text, tail, p, name)
+        if p.kind == "person" and not exact:
+            return self._person(text, spans, context, slots)
+        if self._points(text, p, context, exact, name, generic):
             if not context.pointing_target:
                 raise NotUnderstood("'that' needs something pointed at, and nothing is")
-            device = self.home.device(context.pointing_target)
-            slots["name"] = device.name
-            return [device]
-        if "NAME" in spans:
-            device = self._device(spans["NAME"], p.kind, context)
-            slots["name"] = device.name
-            return [device]
-        if source == "only":
+            return [self._named(self.home.device(context.pointing_target), slots)]
+        if exact:
+            return [self._named(exact[-1], slots)]
+        if "AREA" in spans and not _is(self.areas, spans["AREA"]):
+            # "the lamp by the bed": a description the model split into a kind and a place
+            phrase = " ".join(x for x in (name, spans["AREA"]) if x)
+            return [self._named(self._device(phrase, p.kind, context, spans), slots)]
+        area_words = self._area_in(name) if name and not generic else None
+        if name and not generic and area_words is None:
+            return [self._named(self._device(name, p.kind, context, spans), slots)]
+        if area_words is not None:
+            spans = {**spans, "AREA": area_words}
+        if p.target == "only" and not generic:
             devices = [d for d in self.home.devices if d.domain == p.kind]
             if len(devices) != 1:
                 raise NotUnderstood(f"which {p.kind}? this home has {len(devices)}")
-            slots["name"] = devices[0].name
-            return devices
-        areas = self._areas(spans, context, slots, source)
-        if p.kind != "none":
-            slots["domain"] = p.kind
-        if "CLASS" in spans:
-            slots["device_class"] = _device_class(spans["CLASS"])
-        if not areas:
-            return [d for d in self.home.devices if _fits(d, slots)] if p.kind != "none" else []
-        return [d for d in self.home.devices if d.area in areas and _fits(d, slots)]
+            return [self._named(devices[0], slots)]
+        group = self._group(text, p, spans, context, slots, generic)
+        only = [d for d in self.home.devices if d.domain == p.kind]
+        if not group and generic and len(only) == 1:
+            slots.clear()  # "lock the door" in a home with one lock: that lock
+            return [self._named(only[0], slots)]
+        return group
 
-    def _device(self, phrase: str, kind: str, context: Context) -> Device:
+    def _exact_devices(self, text: str, tail: str, p: Prediction, name: str) -> list[Device]:
+        """Devices whose exact name or alias is said, of the predicted kind (or any kind
+        when the model tagged that very phrase as a name); the corrected tail's first."""
+        said = self.gazetteer.matches(text, "device")
+        fitting = [d for _, _, d in said if p.kind in ("none", d.domain)]
+        if not fitting and name:
+            fitting = [d for a, b, d in said if text[a:b].lower() in name.lower()]
+        in_tail = [d for _, _, d in self.gazetteer.matches(tail, "device") if d in fitting]
+        return in_tail or fitting
+
+    @staticmethod
+    def _points(
+        text: str, p: Prediction, context: Context, exact: list[Device], name: str, generic: bool
+    ) -> bool:
+        """Is the target the pointed-at device? Raises when "that" points at nothing."""
+        if p.target == "pointing":
+            return True
+        deictic = bool(_DEICTIC.search(text)) and not exact and (not name or generic)
+        if deictic and context.pointing_target:
+            return True
+        if deictic and p.intent in DEICTIC_INTENTS and p.target != "area":
+            raise NotUnderstood("'this' or 'that' needs something pointed at, and nothing is")
+        return False
+
+    def _area_in(self, phrase: str) -> str | None:
+        """'kitchen lights' said as one name is the kitchen's lights: an area's name plus
+        words for a kind of device."""
+        words = content_words(phrase).split()
+        rest = " ".join(w for w in words if w not in GENERIC)
+        if not rest or len(rest.split()) == len(words):
+            return None
+        found = self.gazetteer.matches(rest, "area")
+        return rest if found and found[0][0] == 0 and found[-1][1] == len(rest) else None
+
+    def _group(
+        self,
+        text: str,
+        p: Prediction,
+        spans: dict[str, str],
+        context: Context,
+        slots: dict[str, Any],
+        generic: bool,
+    ) -> list[Device]:
+        """Every device of the kind in the place said, or in the context's area."""
+        source = "context" if generic and p.target in ("name", "only") else p.target
+        if p.intent in MEDIA and source == "none":
+            source = "context"  # "carry on playing": the player where you are
+        areas = self._areas(spans, context, slots, source)
+        kind = p.kind if p.kind != "none" else INTENT_KIND.get(p.intent, "none")
+        if p.kind != "none" or p.intent in MEDIA:
+            slots["domain"] = kind
+        device_class = _device_class(spans.get("CLASS") or (text if kind == "cover" else ""))
+        if device_class:
+            slots["device_class"] = device_class
+        wanted = {**slots, "domain": kind} if kind != "none" else slots
+        if not areas:
+            return [d for d in self.home.devices if _fits(d, wanted)] if kind != "none" else []
+        return [d for d in self.home.devices if d.area in areas and _fits(d, wanted)]
+
+    @staticmethod
+    def _named(device: Device, slots: dict[str, Any]) -> Device:
+        slots["name"] = device.name
+        return device
+
+    def _device(self, phrase: str, kind: str, context: Context, spans: dict[str, str]) -> Device:
         here = context.command_area()
         match = self.devices.best(
             phrase,
@@ -121,7 +225,11 @@ class Resolver:
                 + (0.05 if d.domain == kind else 0.0)
             ),
         )
-        if match is None or match.score < MIN_MATCH:
+        if (
+            match is None
+            or match.score < MIN_MATCH
+            or not _specific_words_match(phrase, match.spoken)
+        ):
             raise NotUnderstood(f"no device called '{phrase}' in this home")
         return match.item
 
@@ -145,10 +253,13 @@ class Resolver:
         return {here}
 
     def _person(
-        self, spans: dict[str, str], context: Context, slots: dict[str, Any]
+        self, text: str, spans: dict[str, str], context: Context, slots: dict[str, Any]
     ) -> list[Device]:
         slots["domain"] = "person"
-        if "NAME" in spans:
+        said = self.gazetteer.matches(text, "person")
+        if said:
+            slots["name"] = said[-1][2]
+        elif "NAME" in spans:
             slots["name"] = _best(self.people, spans["NAME"], "person")
         else:
             self._areas(spans, context, slots, "context")
@@ -156,61 +267,120 @@ class Resolver:
 
     # -- values ------------------------------------------------------------------------
 
-    def _values(self, text: str, p: Prediction, spans: dict[str, str]) -> dict[str, Any]:
+    def _values(self, text: str, tail: str, p: Prediction, spans: dict[str, str]) -> dict[str, Any]:
         value = spans.get("VALUE", "")
         out: dict[str, Any] = {}
-        if "STATE" in spans:
-            out["state"] = STATES.get(spans["STATE"].lower().split()[-1], spans["STATE"].lower())
+        state = spans.get("STATE", "").lower().split()
+        if state and state[-1] in STATES:
+            out["state"] = STATES[state[-1]]
         if p.intent == "HassLightSet":
-            color = values.parse_color(value or text)
-            level = values.parse_percent(value) if value else None
-            if color:
-                out["color"] = color
-            elif level is not None:
-                out["brightness"] = level
-            elif _dims(text):
-                out["brightness"] = _dims(text)
-            else:
-                raise NotUnderstood("no brightness or color understood")
+            out.update(_light(text, tail, value))
         elif p.intent in PERCENT_SLOT:
-            level = values.parse_percent(value or text)
+            level = _first(values.parse_percent, tail, value, text)
             if level is None:
                 raise NotUnderstood("no level understood")
             out[PERCENT_SLOT[p.intent]] = level
         elif p.intent == "HassClimateSetTemperature":
-            temperature = values.parse_temperature(value or text)
+            temperature = _first(values.parse_temperature, tail, value, text)
             if temperature is None:
                 raise NotUnderstood("no temperature understood")
             out["temperature"] = temperature
         elif p.intent == "HassStartTimer":
-            duration = values.parse_duration(text)
+            duration = _first(values.parse_duration, tail, text)
             if not duration:
                 raise NotUnderstood("no duration understood")
             out.update(duration)
         return out
 
 
-def _dims(text: str) -> int | None:
+def _light(text: str, tail: str, value: str) -> dict[str, Any]:
+    color = _first(values.parse_color, tail, value, text)
+    if color:
+        return {"color": color}
+    level = _first(values.parse_percent, tail if tail != text else "", value, text)
+    if level is not None:
+        return {"brightness": level}
     lowered = text.lower()
-    if (
-        any(w in lowered for w in ("bright", "full", "max", "all the way up"))
-        and "too bright" not in lowered
+    if "too bright" in lowered or any(
+        w in lowered for w in ("dim", "less", "down", "lower", "blinding")
     ):
-        return BRIGHT_LEVEL
-    if any(w in lowered for w in ("dim", "too bright", "less", "down", "lower", "blinding")):
-        return DIM_LEVEL
+        return {"brightness": DIM_LEVEL}
+    if any(w in lowered for w in ("bright", "full", "max", "all the way up")):
+        return {"brightness": BRIGHT_LEVEL}
+    raise NotUnderstood("no brightness or color understood")
+
+
+# "set that to 60 percent": the percentage means brightness, position or volume by target.
+PERCENT_INTENT = {"light": "HassLightSet", "cover": "HassSetPosition", "fan": "HassSetPosition",
+                  "media_player": "HassSetVolume"}  # fmt: skip
+
+
+def _intent_for_target(p: Prediction, targets: list[Device]) -> Prediction:
+    if p.intent not in set(PERCENT_INTENT.values()) or len(targets) != 1:
+        return p
+    intent = PERCENT_INTENT.get(targets[0].domain, p.intent)
+    return p if intent == p.intent else replace(p, intent=intent)
+
+
+def _first(parse: Any, *texts: str) -> Any:
+    """The first text that parses (the corrected tail before the whole sentence)."""
+    for t in texts:
+        if t:
+            result = parse(t)
+            if result is not None and result != {}:
+                return result
     return None
 
 
-def _device_class(phrase: str) -> str:
-    word = phrase.lower().split()[-1].rstrip("s")
-    return CLASSES.get(word, word)
+def _correction_tail(text: str) -> str:
+    """What follows the last self-correction ("set it to 70, no, 60"), else the text."""
+    found = list(_CORRECTION.finditer(text.lower()))
+    if found and found[-1].start() > 0 and found[-1].end() < len(text):
+        return text[found[-1].end() :]
+    return text
+
+
+def _pick_spans(spans: list[tuple[str, str]], tail: str) -> dict[str, str]:
+    """Per kind, the span inside the corrected tail if there is one, else the first; spans
+    with no meaningful word ("the") are dropped."""
+    picked: dict[str, str] = {}
+    for kind, phrase in spans:
+        if not content_words(phrase) and kind in {"NAME", "AREA", "FLOOR"}:
+            continue
+        if kind not in picked or (phrase in tail and picked[kind] not in tail):
+            picked[kind] = phrase
+    return picked
+
+
+def _device_class(phrase: str) -> str | None:
+    lowered = phrase.lower()
+    for words, device_class in CLASSES.items():
+        if re.search(rf"\b{words}s?\b", lowered):
+            return device_class
+    return None
+
+
+def _specific_words_match(phrase: str, spoken: str) -> bool:
+    """The words that make a name specific ("back" in "back door") must be in the match:
+    the lamp by the bed may be the bed lamp, the back door is not the front door."""
+    specific = [w for w in content_words(phrase).split() if w not in GENERIC]
+    candidate = content_words(spoken).split()
+    return (
+        not specific
+        or any(fuzz.ratio(w, c) >= 80 for w in specific for c in candidate)
+        or len(specific) > 2
+    )  # a long description ("the thing that makes coffee") is meaning
 
 
 def _fits(device: Device, slots: dict[str, Any]) -> bool:
     if "domain" in slots and device.domain != slots["domain"]:
         return False
     return "device_class" not in slots or device.device_class == slots["device_class"]
+
+
+def _is(matcher: Matcher[Any], phrase: str) -> bool:
+    match = matcher.best(phrase)
+    return match is not None and match.score >= MIN_MATCH
 
 
 def _best(matcher: Matcher[Any], phrase: str, what: str) -> Any:

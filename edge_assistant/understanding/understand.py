@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -11,12 +12,24 @@ from edge_assistant.inference.loader import load_role
 from edge_assistant.understanding.context import Context, context_vector
 from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
-from edge_assistant.understanding.gazetteer import Gazetteer
 from edge_assistant.understanding.intents import Command
 from edge_assistant.understanding.resolver import Resolver
 
 ROLE = "understanding"
-MAX_CHARS = 500  # a transcript longer than this is not a command; refuse, do not truncate
+MAX_CHARS = 500
+# Recognizers write "of" for "off" ("switch of the lights", "turn the tv of"); the two are
+# one sound, and after these verbs or at the end only "off" makes sense.
+_OF_AFTER_VERB = re.compile(r"\b(turn|switch|shut|turned|switched)( it| them)? of\b")
+_VERB = re.compile(r"\b(turn|switch|shut|flip|put)\b")
+_OF_AT_END = re.compile(r"\bof( (pls|please|now|thanks|thank you))?$")
+
+
+def normalize_transcript(text: str) -> str:
+    cleaned = " ".join(text.split())
+    cleaned = _OF_AFTER_VERB.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} off", cleaned)
+    return _OF_AT_END.sub(
+        lambda m: "off" + (m.group(1) or ""), cleaned
+    )  # a transcript longer than this is not a command; refuse, do not truncate
 
 
 class Understander:
@@ -24,7 +37,7 @@ class Understander:
         self.encoder = encoder
         self.fusion = fusion
         self.resolver = Resolver(home, embed=encoder.encode)
-        self.gazetteer = Gazetteer(home)
+        self.gazetteer = self.resolver.gazetteer
         self.last_ms = 0.0
 
     @classmethod
@@ -40,7 +53,7 @@ class Understander:
         """Blocking; call it from an executor in async code."""
         start = time.perf_counter()
         context = context or Context()
-        cleaned = " ".join(text.split())
+        cleaned = normalize_transcript(text)
         if not cleaned or len(cleaned) > MAX_CHARS:
             reason = "empty transcript" if not cleaned else f"longer than {MAX_CHARS} characters"
             command = Command(text=text, intent=None, reason=reason)

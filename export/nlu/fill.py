@@ -65,7 +65,7 @@ def fill(template: Template, home: Home, home_index: int, rng: random.Random) ->
             spans.append((start, len(text), span))
         slots.update({k: v for k, v in slot_values.items() if k in SLOTS})
     target = _target(template, slots)
-    context = _context(home, target, chosen, rng)
+    context = _context(home, target, _pointable(template, home), rng)
     _resolve_target(template, target, slots, context, home, chosen)
     text, spans = _normalise(text, spans)
     kind = slots.get("domain") or chosen.get("kind") or "none"
@@ -171,7 +171,23 @@ def _target(template: Template, slots: dict[str, Any]) -> str:
     return "none"
 
 
-def _context(home: Home, target: str, chosen: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+def _pointable(template: Template, home: Home) -> list[Device]:
+    """Devices a pointing gesture could sensibly mean for this template."""
+    if template.intent == "HassLightSet":
+        wanted = {"light"}
+    elif template.intent in MEDIA_INTENTS:
+        wanted = {"media_player"}
+    else:
+        wanted = set()
+    devices = [d for d in home.devices if not wanted or d.domain in wanted]
+    if not devices:
+        raise Unfillable("nothing of the right kind to point at")
+    return devices
+
+
+def _context(
+    home: Home, target: str, pointable: list[Device], rng: random.Random
+) -> dict[str, Any]:
     areas = [a.id for a in home.areas]
     ctx: dict[str, Any] = {"satellite_area": rng.choice(areas)}
     if rng.random() < 0.5:
@@ -179,10 +195,10 @@ def _context(home: Home, target: str, chosen: dict[str, Any], rng: random.Random
         if rng.random() < 0.7:
             ctx["speaker_area"] = rng.choice(areas)
         if target == "pointing" or rng.random() < 0.15:
-            ctx["pointing_target"] = rng.choice(home.devices).id if home.devices else None
+            ctx["pointing_target"] = rng.choice(pointable).id
             ctx["gesture"] = "pointing"
     elif target == "pointing":
-        ctx.update(camera=True, pointing_target=rng.choice(home.devices).id, gesture="pointing")
+        ctx.update(camera=True, pointing_target=rng.choice(pointable).id, gesture="pointing")
     return ctx
 
 

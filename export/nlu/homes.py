@@ -116,6 +116,11 @@ KINDS: dict[str, tuple[list[str], tuple[str, ...], list[str | None]]] = {
     ),
     "vacuum": (["vacuum", "robot vacuum", "roomba", "hoover", "mop"], (), [None]),
     "sensor": (["temperature", "humidity", "thermometer", "air quality"], (), ["temperature"]),
+    "alarm_control_panel": (
+        ["alarm", "alarm system", "security system", "burglar alarm"],
+        (),
+        [None],
+    ),
 }
 MODIFIERS = [
     "big",
@@ -169,7 +174,7 @@ def _areas(rng: random.Random) -> list[Area]:
 
 
 def _device(rng: random.Random, areas: list[Area], index: int) -> Device:
-    domain = rng.choices(list(KINDS), weights=[10, 4, 2, 3, 1, 2, 3, 1, 1])[0]
+    domain = rng.choices(list(KINDS), weights=[10, 4, 2, 3, 1, 2, 3, 1, 1, 1])[0]
     nouns, capabilities, classes = KINDS[domain]
     noun = rng.choice(nouns)
     area = rng.choice(areas)

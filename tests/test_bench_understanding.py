@@ -1,0 +1,61 @@
+"""The understanding benchmark runs end to end and its RESULT line is well formed.
+
+Accuracy and speed targets are the benchmark's business; this test only keeps the script
+working on a small in-grammar sample.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+KEYS = {
+    "paraphrase_intent_acc",
+    "paraphrase_slots_acc",
+    "ingrammar_intent_acc",
+    "hassil_paraphrase_intent_acc",
+    "p50_ms",
+}
+
+
+def test_understanding_bench_prints_table_and_result(models_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "understanding.py"),
+            "--models-dir",
+            str(models_dir),
+            "--ingrammar",
+            "30",
+            "--json-out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    rows = [line.split() for line in lines]
+    for set_name in ("paraphrase", "in-grammar"):
+        for system in ("ours", "hassil"):
+            assert any(row[:2] == [set_name, system] for row in rows), (set_name, system)
+    assert any(row[:2] == ["in-grammar", "ours"] and row[-1] == "30" for row in rows)
+
+    assert lines[-1].startswith("RESULT ")
+    result = json.loads(lines[-1].removeprefix("RESULT "))
+    assert set(result) == KEYS
+    for key in KEYS - {"p50_ms"}:
+        assert 0.0 <= result[key] <= 1.0, (key, result[key])
+    assert result["p50_ms"] > 0
+
+    records = json.loads(out.read_text())
+    assert sum(r["set"] == "in-grammar" for r in records) == 30
+    assert all({"ours", "hassil", "expected"} <= set(r) for r in records)
