@@ -30,7 +30,8 @@ MIN_INTENT_CONFIDENCE = 0.5
 MIN_MATCH = 0.7
 CONTEXT_AREA_BONUS = 0.05
 STATES = {"on": "on", "off": "off", "open": "open", "closed": "closed", "shut": "closed",
-          "locked": "locked", "unlocked": "unlocked"}  # fmt: skip
+          "locked": "locked", "unlocked": "unlocked", "opening": "opening",
+          "closing": "closing", "shutting": "closing"}  # fmt: skip
 CLASSES = {"blind": "blind", "shade": "shade", "curtain": "curtain", "drape": "curtain",
            "shutter": "shutter", "garage door": "garage", "door": "door", "window": "window",
            "gate": "gate", "awning": "awning"}  # fmt: skip
@@ -301,6 +302,10 @@ def _light(text: str, tail: str, value: str) -> dict[str, Any]:
     if level is not None:
         return {"brightness": level}
     lowered = text.lower()
+    if re.search(r"\b(lowest|minimum|min)\b", lowered):
+        return {"brightness": 1}
+    if re.search(r"\b(highest|maximum|max)\b", lowered):
+        return {"brightness": BRIGHT_LEVEL}
     if "too bright" in lowered or any(
         w in lowered for w in ("dim", "less", "down", "lower", "blinding")
     ):

@@ -25,7 +25,7 @@ _OF_AT_END = re.compile(r"\bof( (pls|please|now|thanks|thank you))?$")
 
 
 def normalize_transcript(text: str) -> str:
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(text.split()).replace("1/2", "half")
     cleaned = _OF_AFTER_VERB.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} off", cleaned)
     return _OF_AT_END.sub(
         lambda m: "off" + (m.group(1) or ""), cleaned

@@ -18,15 +18,28 @@ from edge_assistant.config.device import RoleConfig
 from edge_assistant.errors import ExportError, FidelityGateError
 from edge_assistant.inference.bundle import Bundle, Fidelity, open_bundle, sha256_file
 from edge_assistant.inference.registry import get_backend
+from edge_assistant.understanding.context import CONTEXT_FEATURES
 from edge_assistant.understanding.fusion import LABELS_FILE, OUTPUTS, FusionRunner, labels_payload
 from edge_assistant.understanding.understand import ROLE
 from export.nlu.dataset import build
 from export.nlu.model import Fusion, FusionModel
 from export.nlu.templates import OWN_TEMPLATES
 from export.nlu.train import Tensors, accuracy, featurize, train
+from export.staging import fingerprint
 
-NLU_FORMAT = 2  # bump when data generation or training changes what gets learned
+NLU_FORMAT = 3  # bump for changes outside export/nlu that change what gets learned
 FEATURE_ENCODER = RoleConfig(backend="onnxruntime", precision="fp32", threads=2)
+
+
+def _code_hash() -> str:
+    """What the data, features and model are made by: a change retrains, no counter to bump."""
+    import edge_assistant.understanding as runtime
+
+    files = sorted(Path(__file__).parent.glob("*.py"))
+    files += [
+        Path(runtime.__file__).parent / f for f in ("labels.py", "gazetteer.py", "context.py")
+    ]
+    return fingerprint({f.name: sha256_file(f) for f in files})
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,7 @@ class UnderstandingExporter:
             "home-assistant-intents": metadata.version("home-assistant-intents"),
             "hassil": metadata.version("hassil"),
             "nlu_format": str(NLU_FORMAT),
+            "code": _code_hash(),
         }
 
     def fingerprint_parts(self, variant: RoleConfig) -> dict[str, Any]:
@@ -114,18 +128,45 @@ class UnderstandingExporter:
             )
             model, bundle, _ = load_role(self.models_dir, "text_encoder", FEATURE_ENCODER)
             encoder = TextEncoder(model, bundle)
-            train_set = featurize(encoder, data.train, data.homes)
             ingrammar, heldout = (
                 featurize(encoder, data.eval_ingrammar, data.homes),
                 featurize(encoder, data.eval_heldout, data.homes),
             )
-            fusion = train(train_set, s.fusion, epochs=s.epochs, seed=s.seed)
+            fusion = self._cached_model()
+            if fusion is None:
+                fusion = train(
+                    featurize(encoder, data.train, data.homes),
+                    s.fusion,
+                    epochs=s.epochs,
+                    seed=s.seed,
+                )
+                self._cache_path.parent.mkdir(parents=True, exist_ok=True)
+                torch.save(fusion.state_dict(), self._cache_path)
             reference = {
                 "ingrammar": accuracy(fusion, ingrammar),
                 "heldout": accuracy(fusion, heldout),
             }
             self._trained = Trained(fusion, ingrammar, heldout, reference)
         return self._trained
+
+    @property
+    def _cache_path(self) -> Path:
+        """Trained weights, keyed by everything that shapes them: another config's export
+        (a static-length variant, say) reuses them instead of training again."""
+        key = fingerprint({"identity": self._identity, "settings": asdict(self.settings)})
+        return self.models_dir / ".cache" / f"fusion-{key[:16]}.pt"
+
+    def _cached_model(self) -> FusionModel | None:
+        if not self._cache_path.exists():
+            return None
+        from export.nlu.train import new_model
+
+        model = new_model(self.settings.fusion, len(CONTEXT_FEATURES))
+        try:
+            model.load_state_dict(torch.load(self._cache_path, weights_only=True))
+        except (RuntimeError, OSError, ValueError):
+            return None  # stale or damaged: train again
+        return model.eval()
 
     # -- build -------------------------------------------------------------------------
 

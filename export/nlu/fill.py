@@ -22,10 +22,12 @@ SPAN_OF_SLOT = {"name": "NAME", "area": "AREA", "floor": "FLOOR", "state": "STAT
                 "device_class": "CLASS"}  # fmt: skip
 NUMERIC_SLOTS = {"brightness", "position", "volume_level", "temperature", "hours", "minutes",
                  "seconds"}  # fmt: skip
+NO_TARGET = {"HassStartTimer", "HassCancelTimer", "HassNevermind"}
 MEDIA_INTENTS = {"HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassSetVolume"}
 PEOPLE = ["Alice", "Bob", "Mia", "Noah", "Grandma", "Dad", "Mum", "Sam", "Leo", "Emma"]
 STATE_WORDS = {"on": "on", "off": "off", "open": "open", "closed": "closed", "shut": "closed",
-               "locked": "locked", "securely locked": "locked", "unlocked": "unlocked"}  # fmt: skip
+               "locked": "locked", "securely locked": "locked", "unlocked": "unlocked",
+               "opening": "opening", "closing": "closing", "shutting": "closing"}  # fmt: skip
 
 
 class Unfillable(Exception):
@@ -233,6 +235,30 @@ def _resolve_target(
         slots.pop("domain", None)
         if target == "name":
             slots.pop("area", None)
+            slots.pop("floor", None)  # rule 1: a named device is just its name
+    if template.intent in NO_TARGET:
+        for key in ("name", "area", "floor", "domain"):
+            slots.pop(key, None)
+    elif template.intent in MEDIA_INTENTS and "name" not in slots:
+        slots["domain"] = "media_player"
+    if target in {"area", "context"} and slots.get("domain") not in {None, "person"}:
+        _require_devices(home, slots)
+
+
+def _require_devices(home: Home, slots: dict[str, Any]) -> None:
+    """A group command is only a sensible label where the home has such devices."""
+    areas = {a.id for a in home.areas if a.name == slots.get("area")}
+    if "floor" in slots:
+        floors = {f.id for f in home.floors if f.name == slots["floor"]}
+        areas |= {a.id for a in home.areas if a.floor in floors}
+    found = [
+        d for d in home.devices
+        if d.domain == slots["domain"]
+        and (not areas or d.area in areas)
+        and ("device_class" not in slots or d.device_class == slots["device_class"])
+    ]  # fmt: skip
+    if not found:
+        raise Unfillable("no such devices there")
 
 
 def _normalise(

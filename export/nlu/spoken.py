@@ -10,22 +10,20 @@ _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
 _TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
-def spell(n: int) -> str:
+def spell(n: int, rng: random.Random) -> str:
     if n < 0:
-        return "minus " + spell(-n)
+        return "minus " + spell(-n, rng)
     if n < 20:
         return _ONES[n]
     if n < 100:
         tens, ones = divmod(n, 10)
-        return _TENS[tens] + (("-" if random.random() < 0.2 else " ") + _ONES[ones] if ones else "")
+        return _TENS[tens] + (("-" if rng.random() < 0.2 else " ") + _ONES[ones] if ones else "")
     if n < 1000:
         hundreds, rest = divmod(n, 100)
-        head = (
-            "a hundred" if hundreds == 1 and random.random() < 0.3 else f"{_ONES[hundreds]} hundred"
-        )
-        return head + (" and " + spell(rest) if rest else "")
+        head = "a hundred" if hundreds == 1 and rng.random() < 0.3 else f"{_ONES[hundreds]} hundred"
+        return head + (" and " + spell(rest, rng) if rest else "")
     thousands, rest = divmod(n, 1000)
-    return spell(thousands) + " thousand" + (" " + spell(rest) if rest else "")
+    return spell(thousands, rng) + " thousand" + (" " + spell(rest, rng) if rest else "")
 
 
 def say_number(value: int | float, rng: random.Random) -> str:
@@ -34,7 +32,7 @@ def say_number(value: int | float, rng: random.Random) -> str:
     half = value != whole
     if rng.random() < 0.5:
         return f"{value:g}"
-    words = spell(whole)
+    words = spell(whole, rng)
     return (
         words + (" and a half" if half else "") if not half or rng.random() < 0.7 else f"{value:g}"
     )

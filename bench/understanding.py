@@ -1,0 +1,600 @@
+"""Benchmark understanding: this project against Home Assistant's matcher, on the same homes.
+
+Two systems read the same sentences with the same home and the same context area:
+
+* ``ours``: ``Understander`` with the ``cpu`` device config (ONNX Runtime, INT8, 1 thread):
+  text encoder + fusion model + resolver, ``understand(text, Context(...))``.
+* ``hassil``: Home Assistant's sentence matcher as its conversation agent calls it,
+  ``hassil.recognize_best(..., best_slot_name="name")`` (``--hassil-first-match``: plain
+  ``recognize``), with the English ``home-assistant-intents`` restricted to our intents
+  (``INTENTS``); other intents cannot win. Slot lists come from the home the way Home
+  Assistant's agent builds them: ``name`` = every device's name and aliases (context: the
+  device's ``domain`` and ``device_class``) and the people's names (context ``domain:
+  person``), ``area`` and ``floor`` = names and aliases; every spoken form maps to the
+  canonical name. ``intent_context`` carries the context area (the speaker's area when the
+  camera sees them, else the satellite's).
+
+Two sets:
+
+* ``in-grammar``: ``export.nlu.dataset.build().eval_ingrammar``, Home Assistant's own
+  templates filled with held-out synthetic homes (each sample on its own home), sampled
+  with a fixed seed (``--ingrammar N``).
+* ``paraphrase``: ``tests/data/paraphrases.jsonl``, hand-written, on ``examples/home.yaml``;
+  a line without ``context`` has ``{"satellite_area": "living_room"}``.
+
+Per set and system: intent accuracy (null == null counts), slot exact match (intent equal
+and slots equal; numbers compared as numbers, strings case-insensitively) and latency p50 /
+p95 of one call per sentence (the ``understand`` call; the hassil call), both in this
+one process on one thread, calls interleaved. Slot lists, per-home ``Understander`` objects
+and a few warm-up calls are made before timing.
+
+hassil's result is mapped into our conventions (docs/understanding.md) before scoring:
+slots from ``result.entities`` (our slot names only; a state word as our labels spell it);
+an area that the template requires from context is the context area, and then
+``HassLightSet`` and media intents get their ``domain`` as our labels do; a matched device
+``name`` drops ``domain`` and ``area``; a person keeps ``domain: person`` and drops the zone
+(``state``), a zone that is an area ("is anyone in the kitchen") becomes ``area``; timers
+drop hassil's timer ``name``. No match is intent null.
+
+stdout: the first paraphrase failures of ours, the table, and as the last line
+``RESULT {json}`` (ours unless prefixed ``hassil_``; ``p50_ms`` = ours on the paraphrases).
+
+Run it after exporting the cpu bundles (``python -m export --config cpu``)::
+
+    python bench/understanding.py [--models-dir DIR] [--ingrammar N] [--paraphrases PATH]
+                                  [--json-out PATH] [--hassil-first-match]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_assistant.home.model import Device, Home, load_home
+from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.intents import INTENTS, SLOTS
+
+REPO = Path(__file__).resolve().parents[1]
+DEVICE_CONFIG = "cpu"
+EXAMPLE_HOME = REPO / "examples" / "home.yaml"
+PARAPHRASES = REPO / "tests" / "data" / "paraphrases.jsonl"
+DEFAULT_CONTEXT: dict[str, Any] = {"satellite_area": "living_room"}
+PARAPHRASE_HOME = -1  # home key of examples/home.yaml (synthetic homes use their index)
+SEED = 0
+WARMUP = 10
+FAILURES_SHOWN = 15
+EXPORT_HINT = "python -m export --config cpu"
+SETS = ("paraphrase", "in-grammar")
+SYSTEMS = ("ours", "hassil")
+MEDIA_INTENTS = {"HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassSetVolume"}
+TIMER_INTENTS = {"HassStartTimer", "HassCancelTimer"}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labeled sentence, the home it is said in and the context it is said with."""
+
+    text: str
+    intent: str | None
+    slots: dict[str, Any]
+    context: Context
+    home: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One system's reading of one sentence, in our conventions."""
+
+    intent: str | None
+    slots: dict[str, Any]
+    ms: float
+
+
+@dataclass
+class Score:
+    """Per (set, system): what was right and how long each call took."""
+
+    intent_ok: list[bool] = field(default_factory=list)
+    slots_ok: list[bool] = field(default_factory=list)
+    ms: list[float] = field(default_factory=list)
+
+    def add(self, example: Example, answer: Answer) -> tuple[bool, bool]:
+        intent_ok = answer.intent == example.intent
+        slots_ok = intent_ok and same_slots(answer.slots, example.slots)
+        self.intent_ok.append(intent_ok)
+        self.slots_ok.append(slots_ok)
+        self.ms.append(answer.ms)
+        return intent_ok, slots_ok
+
+    @property
+    def n(self) -> int:
+        return len(self.intent_ok)
+
+    @property
+    def intent_acc(self) -> float:
+        return float(np.mean(self.intent_ok)) if self.n else 0.0
+
+    @property
+    def slots_acc(self) -> float:
+        return float(np.mean(self.slots_ok)) if self.n else 0.0
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.ms, q)) if self.ms else 0.0
+
+
+System = Callable[[Example], Answer]
+
+
+def progress(message: str) -> None:
+    """Progress goes to stderr; stdout carries the failures, the table and RESULT."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def quiet_libraries() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    warnings.simplefilter("ignore", FutureWarning)
+
+
+# -- comparing slots -----------------------------------------------------------------------
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().casefold()
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return value
+
+
+def same_slots(got: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Equal dicts, numbers compared as numbers and strings case-insensitively."""
+    if set(got) != set(expected):
+        return False
+    return all(_comparable(got[k]) == _comparable(expected[k]) for k in expected)
+
+
+# -- data ----------------------------------------------------------------------------------
+
+
+def context_area_name(home: Home, context: Context) -> str | None:
+    area = context.command_area()
+    return home.area(area).name if area else None
+
+
+def check_ids(home: Home, context: Context) -> None:
+    """Context ids must exist in the home (the file is hand-written)."""
+    areas = {a.id for a in home.areas}
+    for key in ("satellite_area", "speaker_area"):
+        value = getattr(context, key)
+        if value is not None and value not in areas:
+            raise ValueError(f"context.{key}: unknown area id {value!r}")
+    target = context.pointing_target
+    if target is not None and target not in {d.id for d in home.devices}:
+        raise ValueError(f"context.pointing_target: unknown device id {target!r}")
+
+
+def load_paraphrases(path: Path, home: Home) -> list[Example]:
+    if not path.is_file():
+        sys.exit(f"error: no paraphrase set at {path}")
+    examples = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            context = Context(**{**DEFAULT_CONTEXT, **item.get("context", {})})
+            check_ids(home, context)
+            examples.append(
+                Example(
+                    item["text"],
+                    item.get("intent"),
+                    dict(item.get("slots") or {}),
+                    context,
+                    PARAPHRASE_HOME,
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            sys.exit(f"error: {path}:{number}: {exc}")
+    if not examples:
+        sys.exit(f"error: {path} has no examples")
+    return examples
+
+
+def load_ingrammar(count: int) -> tuple[list[Example], dict[int, Home]]:
+    """``count`` in-grammar samples drawn with a fixed seed, and the homes they use."""
+    from export.nlu.dataset import build
+
+    random.seed(SEED)  # spoken numbers draw from the global generator: same text every run
+    dataset = build()
+    samples = dataset.eval_ingrammar
+    chosen = random.Random(SEED).sample(samples, min(count, len(samples)))
+    examples = [
+        Example(s.text, s.intent, dict(s.slots), Context(**s.context), s.home) for s in chosen
+    ]
+    homes = {e.home: dataset.homes[e.home] for e in examples}
+    return examples, homes
+
+
+# -- ours ----------------------------------------------------------------------------------
+
+
+def resolve_models_dir(override: Path | None) -> Path:
+    if override is not None:
+        return override
+    if env := os.environ.get("EDGE_ASSISTANT_MODELS"):
+        return Path(env)
+    from edge_assistant.config.device import default_models_dir
+
+    return default_models_dir()
+
+
+def check_bundles(models_dir: Path) -> None:
+    from edge_assistant.config.device import load_device_config
+    from edge_assistant.inference.loader import bundle_dir
+
+    roles = load_device_config(DEVICE_CONFIG).config.roles
+    missing = [
+        bundle_dir(models_dir, role, getattr(roles, role))
+        for role in ("text_encoder", "understanding")
+    ]
+    missing = [path for path in missing if not (path / "manifest.json").is_file()]
+    if missing:
+        names = "\n  ".join(str(p) for p in missing)
+        sys.exit(
+            f"error: missing bundle(s):\n  {names}\n"
+            f"Export them first: `{EXPORT_HINT} --out {models_dir}` "
+            f"(or set EDGE_ASSISTANT_MODELS / pass --models-dir to where they are)."
+        )
+
+
+def ours(models_dir: Path, homes: dict[int, Home]) -> System:
+    """One encoder and fusion runner (loaded once), one ``Understander`` per home."""
+    from edge_assistant.config.device import load_device_config
+    from edge_assistant.errors import EdgeAssistantError
+    from edge_assistant.understanding.understand import Understander
+
+    try:
+        base = Understander.from_config(
+            load_device_config(DEVICE_CONFIG), homes[PARAPHRASE_HOME], models_dir
+        )
+    except EdgeAssistantError as exc:
+        sys.exit(f"error: {exc}\nRe-export the bundles: `{EXPORT_HINT} --out {models_dir}`")
+    understanders = {PARAPHRASE_HOME: base}
+    for key, home in homes.items():
+        understanders.setdefault(key, Understander(base.encoder, base.fusion, home))
+
+    def answer(example: Example) -> Answer:
+        understander = understanders[example.home]
+        start = time.perf_counter()
+        command = understander.understand(example.text, example.context)
+        ms = (time.perf_counter() - start) * 1000
+        return Answer(command.intent, dict(command.slots), ms)
+
+    return answer
+
+
+# -- hassil --------------------------------------------------------------------------------
+
+
+def hassil_intents() -> Any:
+    """English home-assistant-intents, only the intents this project knows."""
+    from hassil import Intents
+    from home_assistant_intents import get_intents
+
+    data = get_intents("en")
+    if data is None:
+        sys.exit("error: home-assistant-intents has no English data")
+    ours_only = {k: v for k, v in data["intents"].items() if k in INTENTS}
+    return Intents.from_dict({**data, "intents": ours_only})
+
+
+def _device_context(device: Device) -> dict[str, Any]:
+    """What Home Assistant puts in a name's context: the domain and the device class."""
+    context: dict[str, Any] = {"domain": device.domain}
+    if device.device_class:
+        context["device_class"] = device.device_class
+    return context
+
+
+def hassil_slot_lists(home: Home) -> dict[str, Any]:
+    """name / area / floor lists: every spoken form -> the canonical name."""
+    from hassil.intents import TextSlotList
+
+    names = [(s, d.name, _device_context(d)) for d in home.devices for s in d.spoken_names()]
+    names += [(p.name, p.name, {"domain": "person"}) for p in home.people]
+    areas = [(s, a.name) for a in home.areas for s in a.spoken_names()]
+    floors = [(s, f.name) for f in home.floors for s in f.spoken_names()]
+    lists = {
+        "name": TextSlotList.from_tuples(names, allow_template=False, name="name"),
+        "area": TextSlotList.from_tuples(areas, allow_template=False, name="area"),
+        "floor": TextSlotList.from_tuples(floors, allow_template=False, name="floor"),
+    }
+    for slot_list in lists.values():
+        slot_list.get_candidates("")  # build the lookup index now, not in a timed call
+    return lists
+
+
+def _state_word(entity: Any) -> str:
+    """A state as our labels spell it: from the words said ("shut" -> closed, "open" ->
+    open), where Home Assistant's binary-sensor lists say on / off."""
+    from export.nlu.fill import STATE_WORDS
+
+    return STATE_WORDS.get(entity.text_clean.lower(), str(entity.value))
+
+
+def _area_named(home: Home, text: str) -> str | None:
+    wanted = text.strip().casefold()
+    for area in home.areas:
+        if wanted in (n.casefold() for n in area.spoken_names()):
+            return area.name
+    return None
+
+
+def hassil_answer(result: Any, home: Home, context_area: str | None) -> tuple[str | None, dict]:
+    """hassil's result in our conventions (see the module docstring)."""
+    if result is None:
+        return None, {}
+    intent: str = result.intent.name
+    entities = result.entities
+    slots = {k: e.value for k, e in entities.items() if k in SLOTS}
+    if "state" in entities:
+        slots["state"] = _state_word(entities["state"])
+    requires = result.intent_data.requires_context or {}
+    said_area = "area" in entities and entities["area"].text_span is not None
+    if "area" in requires and not said_area and context_area:
+        slots["area"] = context_area
+        if "name" not in slots and intent == "HassLightSet":
+            slots.setdefault("domain", "light")
+        if "name" not in slots and intent in MEDIA_INTENTS:
+            slots.setdefault("domain", "media_player")
+    if intent in TIMER_INTENTS:
+        slots.pop("name", None)  # a timer's own name, not a device
+    person = slots.get("domain") == "person" or (
+        "name" in slots and result.context.get("domain") == "person"
+    )
+    if person:
+        zone = slots.pop("state", None)
+        slots["domain"] = "person"
+        if "name" in slots:
+            slots.pop("area", None)
+        elif isinstance(zone, str) and (area := _area_named(home, zone)):
+            slots["area"] = area
+    elif "name" in slots:
+        slots.pop("domain", None)
+        slots.pop("area", None)
+    return intent, slots
+
+
+def hassil(homes: dict[int, Home], first_match: bool = False) -> System:
+    """``recognize_best(..., best_slot_name="name")`` as Home Assistant's agent calls it (a
+    reading with a device name wins), or with ``first_match`` plain ``recognize``."""
+    from hassil import recognize
+    from hassil.recognize import recognize_best
+
+    intents = hassil_intents()
+    lists = {key: hassil_slot_lists(home) for key, home in homes.items()}
+
+    def answer(example: Example) -> Answer:
+        home = homes[example.home]
+        area = context_area_name(home, example.context)
+        intent_context = {"area": area} if area else {}
+        start = time.perf_counter()
+        if first_match:
+            result = recognize(
+                example.text, intents, slot_lists=lists[example.home], intent_context=intent_context
+            )
+        else:
+            result = recognize_best(
+                example.text,
+                intents,
+                slot_lists=lists[example.home],
+                intent_context=intent_context,
+                best_slot_name="name",
+            )
+        ms = (time.perf_counter() - start) * 1000
+        intent, slots = hassil_answer(result, home, area)
+        return Answer(intent, slots, ms)
+
+    return answer
+
+
+# -- running -------------------------------------------------------------------------------
+
+
+def warm_up(systems: dict[str, System], examples: list[Example]) -> None:
+    for example in examples[:WARMUP]:
+        for system in systems.values():
+            system(example)
+
+
+def evaluate(
+    name: str, examples: list[Example], systems: dict[str, System], records: list[dict]
+) -> dict[str, Score]:
+    """Every example through every system, alternating which system goes first."""
+    scores = {s: Score() for s in systems}
+    for i, example in enumerate(examples):
+        order = list(systems) if i % 2 == 0 else list(reversed(systems))
+        record: dict[str, Any] = {
+            "set": name,
+            "text": example.text,
+            "context": example.context.model_dump(exclude_defaults=True),
+            "expected": {"intent": example.intent, "slots": example.slots},
+        }
+        for system_name in order:
+            answer = systems[system_name](example)
+            intent_ok, slots_ok = scores[system_name].add(example, answer)
+            record[system_name] = {
+                "intent": answer.intent,
+                "slots": answer.slots,
+                "ms": round(answer.ms, 3),
+                "intent_ok": intent_ok,
+                "slots_ok": slots_ok,
+            }
+        records.append(record)
+    return scores
+
+
+def failures(records: list[dict], system: str, limit: int) -> list[str]:
+    def show(intent: str | None, slots: dict[str, Any]) -> str:
+        return f"{intent} {json.dumps(slots, ensure_ascii=False)}"
+
+    wrong = [r for r in records if not r[system]["slots_ok"]]
+    lines = [f"Paraphrase failures of {system} (first {min(limit, len(wrong))} of {len(wrong)}):"]
+    for r in wrong[:limit]:
+        lines.append(f"  {r['text']!r}")
+        lines.append(f"      expected {show(r['expected']['intent'], r['expected']['slots'])}")
+        lines.append(f"      got      {show(r[system]['intent'], r[system]['slots'])}")
+    return lines
+
+
+def render(scores: dict[str, dict[str, Score]]) -> str:
+    header = ("set", "system", "intent acc", "slot exact", "p50 ms", "p95 ms", "n")
+    rows = [header]
+    for set_name in SETS:
+        for system in SYSTEMS:
+            s = scores[set_name][system]
+            rows.append(
+                (
+                    set_name,
+                    system,
+                    f"{s.intent_acc:.3f}",
+                    f"{s.slots_acc:.3f}",
+                    f"{s.percentile(50):.2f}",
+                    f"{s.percentile(95):.2f}",
+                    str(s.n),
+                )
+            )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = []
+    for i, row in enumerate(rows):
+        left = [v.ljust(w) for v, w in zip(row[:2], widths[:2], strict=True)]
+        right = [v.rjust(w) for v, w in zip(row[2:], widths[2:], strict=True)]
+        lines.append("  ".join(left + right))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def result_line(scores: dict[str, dict[str, Score]]) -> str:
+    para, ingrammar = scores["paraphrase"], scores["in-grammar"]
+    result = {
+        "paraphrase_intent_acc": round(para["ours"].intent_acc, 4),
+        "paraphrase_slots_acc": round(para["ours"].slots_acc, 4),
+        "ingrammar_intent_acc": round(ingrammar["ours"].intent_acc, 4),
+        "hassil_paraphrase_intent_acc": round(para["hassil"].intent_acc, 4),
+        "p50_ms": round(para["ours"].percentile(50), 3),
+    }
+    return "RESULT " + json.dumps(result)
+
+
+def versions() -> str:
+    from importlib.metadata import version
+
+    return (
+        f"hassil {version('hassil')}, home-assistant-intents "
+        f"{version('home-assistant-intents')} (en, our {len(INTENTS)} intents)"
+    )
+
+
+def run(
+    models_dir: Path,
+    ingrammar: int,
+    paraphrases: Path,
+    json_out: Path | None,
+    first_match: bool = False,
+) -> None:
+    started = time.perf_counter()
+    quiet_libraries()
+    check_bundles(models_dir)
+    example_home = load_home(EXAMPLE_HOME)
+    para_examples = load_paraphrases(paraphrases, example_home)
+    progress(f"building the in-grammar set ({ingrammar} samples)")
+    in_examples, homes = load_ingrammar(ingrammar)
+    homes[PARAPHRASE_HOME] = example_home
+    progress(f"loading ours ({DEVICE_CONFIG}.yaml) and hassil for {len(homes)} homes")
+    systems: dict[str, System] = {
+        "ours": ours(models_dir, homes),
+        "hassil": hassil(homes, first_match),
+    }
+    warm_up(systems, para_examples + in_examples)
+
+    records: list[dict] = []
+    scores: dict[str, dict[str, Score]] = {}
+    for set_name, examples in (("paraphrase", para_examples), ("in-grammar", in_examples)):
+        progress(f"{set_name}: {len(examples)} sentences")
+        scores[set_name] = evaluate(set_name, examples, systems, records)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+
+    para_records = [r for r in records if r["set"] == "paraphrase"]
+    print("\n".join(failures(para_records, "ours", FAILURES_SHOWN)))
+    print()
+    print(
+        f"ours: {DEVICE_CONFIG}.yaml (ONNX Runtime INT8, 1 thread), models: {models_dir}; "
+        f"hassil: {versions()}, {'recognize' if first_match else 'recognize_best'}; "
+        "latency = one call per sentence"
+    )
+    print(render(scores))
+    print(f"total {time.perf_counter() - started:.1f} s")
+    sys.stdout.flush()
+    print(result_line(scores), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="Bundle root (default: $EDGE_ASSISTANT_MODELS, else ${XDG_CACHE_HOME:-~/.cache}/edge-assistant/models).",
+    )
+    parser.add_argument(
+        "--ingrammar", type=int, default=600, help="In-grammar samples (default 600)."
+    )
+    parser.add_argument(
+        "--paraphrases", type=Path, default=PARAPHRASES, help=f"Default: {PARAPHRASES}."
+    )
+    parser.add_argument(
+        "--json-out", type=Path, default=None, help="Write every example's results here."
+    )
+    parser.add_argument(
+        "--hassil-first-match",
+        action="store_true",
+        help="Plain hassil.recognize (first match) instead of recognize_best(best_slot_name='name') as Home Assistant calls it.",
+    )
+    args = parser.parse_args()
+    if args.ingrammar < 1:
+        parser.error("--ingrammar must be at least 1")
+    run(
+        resolve_models_dir(args.models_dir),
+        args.ingrammar,
+        args.paraphrases,
+        args.json_out,
+        args.hassil_first_match,
+    )
+
+
+if __name__ == "__main__":
+    main()
