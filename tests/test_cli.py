@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, REPO
 
 CLI = [sys.executable, "-m", "edge_assistant"]
 
@@ -102,3 +102,44 @@ def test_overrides_are_validated_like_the_file(models_dir: Path) -> None:
     assert proc.returncode == 2
     assert "cpu.yaml with device=NPU" in proc.stderr
     assert "the NPU needs static shapes" in proc.stderr
+
+
+def test_understand_reads_lines_and_keeps_going_after_bad_ones(models_dir: Path) -> None:
+    lines = "\n".join([
+        "turn on the light",
+        json.dumps({"text": "turn that off", "context": {"pointing_target": "tv", "camera": True, "gesture": "pointing"}}),
+        json.dumps({"text": "hi", "context": {"speaker_area": "attic"}}),
+        "{not json",
+        "",
+        "unlock the front door",
+    ])  # fmt: skip
+    proc = subprocess.run(
+        [*CLI, "understand", "--home", str(REPO / "examples" / "home.yaml"), "--area", "kitchen"],
+        input=lines, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "EDGE_ASSISTANT_MODELS": str(models_dir)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(out) == 5  # the empty line is skipped, nothing else is lost
+    assert out[0]["intent"] == "HassTurnOn" and out[0]["slots"] == {
+        "area": "Kitchen",
+        "domain": "light",
+    }
+    assert out[0]["ms"] > 0 and set(out[0]) >= {"text", "intent", "slots", "confidence", "ms"}
+    assert out[1]["slots"] == {"name": "TV"}
+    assert "unknown area id 'attic'" in out[2]["error"]
+    assert "bad input line" in out[3]["error"]
+    assert out[4]["needs_verification"] is True
+
+
+def test_understand_rejects_unknown_area(models_dir: Path) -> None:
+    proc = run(
+        "understand",
+        "--home",
+        str(REPO / "examples" / "home.yaml"),
+        "--area",
+        "attic",
+        models=models_dir,
+    )
+    assert proc.returncode == 2
+    assert "--area 'attic': no such area in the home (known: kitchen" in proc.stderr
