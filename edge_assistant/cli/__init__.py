@@ -8,6 +8,7 @@ import typer
 
 from edge_assistant.cli.devices import devices_command
 from edge_assistant.cli.embed import embed_command
+from edge_assistant.cli.grammar import grammar_command
 from edge_assistant.cli.understand import understand_command
 from export.cli import export_command  # light: heavy export imports happen inside the command
 
@@ -21,6 +22,7 @@ app.command("devices")(devices_command)
 app.command("export")(export_command)
 app.command("embed")(embed_command)
 app.command("understand")(understand_command)
+app.command("grammar")(grammar_command)
 
 
 def main() -> None:

@@ -13,10 +13,10 @@ import random
 from dataclasses import dataclass
 
 from edge_assistant.home.model import Home
+from edge_assistant.understanding.phrasings import Template, ha_templates, own_templates
 from export.nlu.augment import augment
 from export.nlu.fill import Sample, Unfillable, fill
 from export.nlu.homes import synthetic_home
-from export.nlu.templates import Template, ha_templates, own_templates
 
 
 @dataclass

@@ -20,10 +20,10 @@ from edge_assistant.inference.bundle import Bundle, Fidelity, open_bundle, sha25
 from edge_assistant.inference.registry import get_backend
 from edge_assistant.understanding.context import CONTEXT_FEATURES
 from edge_assistant.understanding.fusion import LABELS_FILE, OUTPUTS, FusionRunner, labels_payload
+from edge_assistant.understanding.phrasings import OWN_TEMPLATES
 from edge_assistant.understanding.understand import ROLE
 from export.nlu.dataset import build
 from export.nlu.model import Fusion, FusionModel
-from export.nlu.templates import OWN_TEMPLATES
 from export.nlu.train import Tensors, accuracy, featurize, train
 from export.staging import fingerprint
 

@@ -15,8 +15,8 @@ from hassil import parse_sentence
 from edge_assistant.home.model import Device, Home
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.intents import SLOTS
+from edge_assistant.understanding.phrasings import Piece, Template, expand, ha_data
 from export.nlu.spoken import say_number
-from export.nlu.templates import Piece, Template, expand, ha_data
 
 SPAN_OF_SLOT = {"name": "NAME", "area": "AREA", "floor": "FLOOR", "state": "STATE",
                 "device_class": "CLASS"}  # fmt: skip

@@ -1,4 +1,7 @@
-"""Sentence templates (Home Assistant's and our own) and a random walk that expands one.
+"""Sentence templates (Home Assistant's and our own): one source for the model's training
+data (export/nlu) and the speech recognizer's grammar (grammar.py), so the two never drift.
+
+A random walk expands a template.
 
 Expanding every alternative of Home Assistant's templates explodes combinatorially and
 favours the first alternatives; a random walk gives an unbiased sample. Lists (``{area}``,

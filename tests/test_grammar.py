@@ -1,0 +1,79 @@
+"""The recognizer's JSGF grammar comes from the same templates as the training data: real
+pocketsphinx reads it, accepts what the understanding model was trained to handle for this
+home, and rejects what the home does not have."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pocketsphinx
+import pytest
+
+from edge_assistant.home import load_home
+from edge_assistant.understanding.grammar import build_jsgf, to_words
+from edge_assistant.understanding.phrasings import ha_templates, own_templates
+from export.nlu.fill import Unfillable, fill
+from tests.conftest import REPO
+
+HOME_FILE = REPO / "examples" / "home.yaml"
+HOME = load_home(HOME_FILE)
+
+
+@pytest.fixture(scope="module")
+def fsg(tmp_path_factory: pytest.TempPathFactory) -> pocketsphinx.FsgModel:
+    path = tmp_path_factory.mktemp("grammar") / "commands.jsgf"
+    path.write_text(build_jsgf(HOME))
+    jsgf = pocketsphinx.Jsgf(str(path))
+    return jsgf.build_fsg(jsgf.get_rule("commands.command"), pocketsphinx.LogMath(), 7.5)
+
+
+def test_every_phrasing_the_model_learns_is_in_the_grammar(fsg: pocketsphinx.FsgModel) -> None:
+    rng = random.Random(0)
+    people = {p.name for p in HOME.people}
+    checked, rejected = 0, []
+    for template in ha_templates() + own_templates():
+        if template.intent is None:
+            continue
+        for _ in range(2):
+            try:
+                sample = fill(template, HOME, 0, rng)
+            except Unfillable:
+                continue
+            if sample.slots.get("domain") == "person" and sample.slots.get("name") not in people:
+                continue  # the generator invents people; the grammar knows only this home's
+            checked += 1
+            if not fsg.accept(to_words(sample.text)):
+                rejected.append(sample.text)
+    assert checked > 500
+    assert rejected == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["turn on the jacuzzi", "order a pizza", "turn on the lights in the attic", "call mom"],
+)
+def test_what_the_home_lacks_is_not_in_the_grammar(
+    fsg: pocketsphinx.FsgModel, sentence: str
+) -> None:
+    assert not fsg.accept(sentence)
+
+
+def test_every_name_of_the_home_is_speakable(fsg: pocketsphinx.FsgModel) -> None:
+    for device in HOME.devices:
+        for name in device.spoken_names():
+            if device.domain in {"light", "switch", "fan", "media_player", "climate"}:
+                assert fsg.accept(f"turn on {to_words(name)}"), name
+
+
+def test_grammar_cli_writes_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "home.jsgf"
+    proc = subprocess.run(
+        [sys.executable, "-m", "edge_assistant", "grammar", "--home", str(HOME_FILE), "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text().startswith("#JSGF V1.0;")
+    assert "bedside lamp" in out.read_text()
