@@ -99,3 +99,21 @@ def test_area_less_command_without_any_area_is_refused(understander: Understande
     command = understander.understand("turn on the light", Context())
     assert command.intent is None
     assert "which room" in (command.reason or "")
+
+
+def test_questions_about_people_are_answered_from_the_camera(understander: Understander) -> None:
+    from edge_assistant.understanding.people import answer_people
+
+    seen = Context(satellite_area="living_room", camera=True, people={"kitchen": 2},
+                   known_people={"alice": "kitchen"})  # fmt: skip
+    anyone = understander.understand("is anyone in the kitchen", seen)
+    assert anyone.intent == "HassGetState"
+    assert anyone.slots == {"area": "Kitchen", "domain": "person"}
+    assert answer_people(anyone, seen, HOME) == "I see 2 people in the Kitchen: Alice."
+    where = understander.understand("where is alice", seen)
+    assert where.slots == {"name": "Alice", "domain": "person"}
+    assert answer_people(where, seen, HOME) == "Alice was last seen in the Kitchen."
+    empty = understander.understand("who is in the office", seen)
+    assert answer_people(empty, seen, HOME) == "I don't see anyone in the Office."
+    blind = Context(satellite_area="living_room")
+    assert answer_people(anyone, blind, HOME) == "I can't tell without a camera."
