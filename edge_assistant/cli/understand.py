@@ -15,6 +15,7 @@ from edge_assistant.config.loading import validate_data
 from edge_assistant.errors import ConfigError, EdgeAssistantError
 from edge_assistant.home.model import Home, load_home
 from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.people import answer_people, is_people_question
 from edge_assistant.understanding.understand import Understander
 
 
@@ -84,7 +85,10 @@ def _one(understander: Understander, home: Home, base: Context, line: str) -> di
         except (json.JSONDecodeError, KeyError, TypeError, ValidationError, ValueError) as exc:
             return {"text": line.rstrip("\n"), "error": f"bad input line: {exc}"}
     command = understander.understand(text, ctx)
-    return {**command.to_json(), "ms": round(understander.last_ms, 2)}
+    out = {**command.to_json(), "ms": round(understander.last_ms, 2)}
+    if is_people_question(command):
+        out["answer"] = answer_people(command, ctx, home)
+    return out
 
 
 def _check_ids(home: Home, ctx: Context) -> None:
