@@ -45,6 +45,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import progress
+
+from edge_assistant.config.device import models_dir_from_env
 
 ROLE = "text_encoder"
 SENTENCE = "turn on the kitchen light in the evening, please"
@@ -88,11 +91,6 @@ class Case:
         return float(np.percentile(self.samples_ms, 95))
 
 
-def progress(message: str) -> None:
-    """Progress goes to stderr; stdout carries only the table and the RESULT line."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
 def quiet_libraries() -> None:
     """Keep library chatter off stdout so RESULT stays the last line."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -103,16 +101,6 @@ def quiet_libraries() -> None:
     import transformers
 
     transformers.logging.set_verbosity_error()
-
-
-def resolve_models_dir(override: Path | None) -> Path:
-    if override is not None:
-        return override
-    if env := os.environ.get("EDGE_ASSISTANT_MODELS"):
-        return Path(env)
-    from edge_assistant.config.device import default_models_dir
-
-    return default_models_dir()
 
 
 def check_bundles(models_dir: Path) -> None:
@@ -371,7 +359,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    run(resolve_models_dir(args.models_dir), args.runs)
+    run(models_dir_from_env(args.models_dir), args.runs)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import time
@@ -49,6 +48,7 @@ from typing import Any, get_args
 
 import torch
 
+from edge_assistant.config.device import models_dir_from_env
 from edge_assistant.home.model import Home
 from edge_assistant.understanding.labels import TARGET_LABELS
 from edge_assistant.understanding.phrasings import own_templates
@@ -82,16 +82,6 @@ class Probe:
 class Result:
     style: Fusion
     metrics: dict[str, float]
-
-
-def resolve_models_dir(override: Path | None) -> Path:
-    if override is not None:
-        return override
-    if env := os.environ.get("EDGE_ASSISTANT_MODELS"):
-        return Path(env)
-    from edge_assistant.config.device import default_models_dir
-
-    return default_models_dir()
 
 
 def without_pointing(s: Sample) -> Sample:
@@ -366,7 +356,7 @@ def main() -> None:
     parser.add_argument("--latency-runs", type=int, default=300)
     parser.add_argument("--own-per-template", type=int, default=12)
     args = parser.parse_args()
-    models_dir = resolve_models_dir(args.models_dir)
+    models_dir = models_dir_from_env(args.models_dir)
     result = run(models_dir, args.epochs, args.seed, args.latency_runs, args.own_per_template)
     print("RESULT " + json.dumps(result))
 

@@ -49,19 +49,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import random
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import progress, quiet_libraries
 
+from edge_assistant.config.device import models_dir_from_env
 from edge_assistant.home.model import Device, Home, load_home
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.intents import INTENTS, SLOTS
@@ -135,19 +134,6 @@ class Score:
 
 
 System = Callable[[Example], Answer]
-
-
-def progress(message: str) -> None:
-    """Progress goes to stderr; stdout carries the failures, the table and RESULT."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def quiet_libraries() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
-    warnings.simplefilter("ignore", FutureWarning)
 
 
 # -- comparing slots -----------------------------------------------------------------------
@@ -237,16 +223,6 @@ def load_ingrammar(count: int) -> tuple[list[Example], dict[int, Home]]:
 
 
 # -- ours ----------------------------------------------------------------------------------
-
-
-def resolve_models_dir(override: Path | None) -> Path:
-    if override is not None:
-        return override
-    if env := os.environ.get("EDGE_ASSISTANT_MODELS"):
-        return Path(env)
-    from edge_assistant.config.device import default_models_dir
-
-    return default_models_dir()
 
 
 def check_bundles(models_dir: Path) -> None:
@@ -588,7 +564,7 @@ def main() -> None:
     if args.ingrammar < 1:
         parser.error("--ingrammar must be at least 1")
     run(
-        resolve_models_dir(args.models_dir),
+        models_dir_from_env(args.models_dir),
         args.ingrammar,
         args.paraphrases,
         args.json_out,

@@ -141,6 +141,15 @@ class LoadedDeviceConfig:
         return default_models_dir()
 
 
+def models_dir_from_env(override: Path | None = None) -> Path:
+    """Bundle root without a device config: ``override`` > $EDGE_ASSISTANT_MODELS > cache."""
+    if override is not None:
+        return override
+    if env := os.environ.get(MODELS_DIR_ENV):
+        return Path(env)
+    return default_models_dir()
+
+
 def default_models_dir() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "edge-assistant" / "models"
