@@ -32,18 +32,16 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import logging
-import os
 import random
 import statistics
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import common
 import numpy as np
 from common import progress
 
@@ -93,11 +91,7 @@ class Case:
 
 def quiet_libraries() -> None:
     """Keep library chatter off stdout so RESULT stays the last line."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
-    warnings.simplefilter("ignore", FutureWarning)
+    common.quiet_libraries()
     import transformers
 
     transformers.logging.set_verbosity_error()
