@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# README's first command: set up, export the default (CPU) bundles, embed a sentence.
+# README's first command: set up, export the default (CPU) bundles, then show the main job
+# so far on the example home: sentences (with and without camera context) -> commands.
 set -euo pipefail
 # shellcheck source=setup.sh
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 edge-assistant export --config cpu
 edge-assistant devices --config cpu
 edge-assistant embed "turn on the light in the kitchen" --config cpu
+edge-assistant understand --config cpu --home examples/home.yaml --area living_room <<'SENTENCES'
+could you kill the lights in the kitchen
+uh make the lamp by the bed red
+set a timer for five minutes
+{"text": "turn on the light", "context": {"speaker_area": "bedroom", "camera": true}}
+{"text": "turn that off", "context": {"pointing_target": "tv", "gesture": "pointing", "camera": true}}
+{"text": "it's too bright in here", "context": {"speaker_area": "office", "camera": true}}
+unlock the front door
+{"text": "is anyone in the kitchen", "context": {"camera": true, "people": {"kitchen": 2}}}
+order me a pizza
+SENTENCES
