@@ -29,7 +29,6 @@ Run it after exporting every variant (``edge-assistant export --config cpu --all
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import random
@@ -105,14 +104,7 @@ def check_bundles(models_dir: Path) -> None:
         bundle_dir(models_dir, ROLE, RoleConfig(backend=backend, precision=precision))
         for backend, precision in RUNTIME_VARIANTS.values()
     ]
-    missing = [path for path in missing if not (path / "manifest.json").is_file()]
-    if missing:
-        names = "\n  ".join(str(p) for p in missing)
-        sys.exit(
-            f"error: missing text_encoder bundle(s):\n  {names}\n"
-            f"Export them first: `{EXPORT_HINT} --out {models_dir}` "
-            f"(or set EDGE_ASSISTANT_MODELS / pass --models-dir to where they are)."
-        )
+    common.require_bundles(missing, EXPORT_HINT, models_dir)
 
 
 def median_load(load: Callable[[], tuple[Any, float]], repeats: int) -> tuple[Any, float]:
@@ -342,13 +334,7 @@ def run(models_dir: Path, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models-dir",
-        type=Path,
-        default=None,
-        help="Bundle root (default: $EDGE_ASSISTANT_MODELS, else ${XDG_CACHE_HOME:-~/.cache}/edge-assistant/models).",
-    )
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--runs", type=int, default=300, help="Timed calls per row (default 300).")
     args = parser.parse_args()
     if args.runs < 1:

@@ -37,7 +37,6 @@ Needs the fp32 text encoder bundle (``python -m export``)::
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -46,6 +45,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, get_args
 
+import common
 import torch
 
 from edge_assistant.config.device import models_dir_from_env
@@ -344,13 +344,7 @@ def run(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models-dir",
-        type=Path,
-        default=None,
-        help="Bundle root (default: $EDGE_ASSISTANT_MODELS, else ${XDG_CACHE_HOME:-~/.cache}/edge-assistant/models).",
-    )
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency-runs", type=int, default=300)

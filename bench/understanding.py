@@ -47,7 +47,6 @@ Run it after exporting the cpu bundles (``python -m export --config cpu``)::
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -57,6 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import common
 import numpy as np
 from common import progress, quiet_libraries
 
@@ -234,14 +234,7 @@ def check_bundles(models_dir: Path) -> None:
         bundle_dir(models_dir, role, getattr(roles, role))
         for role in ("text_encoder", "understanding")
     ]
-    missing = [path for path in missing if not (path / "manifest.json").is_file()]
-    if missing:
-        names = "\n  ".join(str(p) for p in missing)
-        sys.exit(
-            f"error: missing bundle(s):\n  {names}\n"
-            f"Export them first: `{EXPORT_HINT} --out {models_dir}` "
-            f"(or set EDGE_ASSISTANT_MODELS / pass --models-dir to where they are)."
-        )
+    common.require_bundles(missing, EXPORT_HINT, models_dir)
 
 
 def ours(models_dir: Path, homes: dict[int, Home]) -> System:
@@ -539,13 +532,7 @@ def run(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models-dir",
-        type=Path,
-        default=None,
-        help="Bundle root (default: $EDGE_ASSISTANT_MODELS, else ${XDG_CACHE_HOME:-~/.cache}/edge-assistant/models).",
-    )
+    parser = common.argument_parser(__doc__)
     parser.add_argument(
         "--ingrammar", type=int, default=600, help="In-grammar samples (default 600)."
     )
