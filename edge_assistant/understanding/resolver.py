@@ -13,25 +13,27 @@ at, a missing value or a low confidence gives a "not understood" Command with th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from edge_assistant.home.model import Device, Home
-from edge_assistant.understanding import values
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.gazetteer import Gazetteer
-from edge_assistant.understanding.intents import BRIGHT_LEVEL, DIM_LEVEL, Command
+from edge_assistant.understanding.intents import Command
 from edge_assistant.understanding.labels import NOT_UNDERSTOOD
 from edge_assistant.understanding.matcher import Embed, Matcher, content_words
+from edge_assistant.understanding.slot_values import (
+    NotUnderstood,
+    correction_tail,
+    intent_for_target,
+    slot_values,
+)
 
 MIN_INTENT_CONFIDENCE = 0.5
 MIN_MATCH = 0.7
 CONTEXT_AREA_BONUS = 0.05
-STATES = {"on": "on", "off": "off", "open": "open", "closed": "closed", "shut": "closed",
-          "locked": "locked", "unlocked": "unlocked", "opening": "opening",
-          "closing": "closing", "shutting": "closing"}  # fmt: skip
 CLASSES = {"blind": "blind", "shade": "shade", "curtain": "curtain", "drape": "curtain",
            "shutter": "shutter", "garage door": "garage", "door": "door", "window": "window",
            "gate": "gate", "awning": "awning"}  # fmt: skip
@@ -45,13 +47,11 @@ INTENT_KIND = {**dict.fromkeys(MEDIA, "media_player"), "HassLightSet": "light",
                "HassVacuumStart": "vacuum", "HassClimateSetTemperature": "climate"}  # fmt: skip
 # Intents where a bare "this"/"that" must be a pointed-at device ("skip this" is a song).
 DEICTIC_INTENTS = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition"}
-PERCENT_SLOT = {"HassSetPosition": "position", "HassSetVolume": "volume_level"}
 ACTING = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition", "HassMediaPause",
           "HassMediaUnpause", "HassMediaNext", "HassSetVolume", "HassClimateSetTemperature",
           "HassVacuumStart"}  # fmt: skip
 NO_TARGET = {"HassStartTimer", "HassCancelTimer", "HassNevermind"}
 _DEICTIC = re.compile(r"\b(this|that)\b(?! (is|was|it|the|a)\b)")
-_CORRECTION = re.compile(r"\b(no wait|no no|no|i mean|actually|sorry|make that|rather|wait)\b[, ]+")
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,6 @@ class Prediction:
     kind: str
     target: str
     spans: list[tuple[str, str]]  # (NAME|AREA|FLOOR|VALUE|STATE|CLASS, text)
-
-
-class NotUnderstood(Exception):
-    pass
 
 
 class Resolver:
@@ -89,7 +85,7 @@ class Resolver:
             raise NotUnderstood("no intent matched")
         if p.confidence < MIN_INTENT_CONFIDENCE:
             raise NotUnderstood(f"not sure what was meant ({p.intent} at {p.confidence:.2f})")
-        tail = _correction_tail(text)
+        tail = correction_tail(text)
         spans = _pick_spans(p.spans, tail)
         slots: dict[str, Any] = {}
         targets = (
@@ -98,8 +94,8 @@ class Resolver:
         if p.intent in ACTING and not targets:
             where = slots.get("area") or slots.get("floor") or "this home"
             raise NotUnderstood(f"no {slots.get('device_class') or p.kind} in {where}")
-        p = _intent_for_target(p, targets)
-        slots.update(self._values(text, tail, p, spans))
+        p = intent_for_target(p, targets)
+        slots.update(slot_values(text, tail, p.intent, spans))
         sensitive = any(self.home.is_sensitive(d) for d in targets)
         return Command(
             text=text,
@@ -265,84 +261,6 @@ class Resolver:
         else:
             self._areas(spans, context, slots, "context")
         return []
-
-    # -- values ------------------------------------------------------------------------
-
-    def _values(self, text: str, tail: str, p: Prediction, spans: dict[str, str]) -> dict[str, Any]:
-        value = spans.get("VALUE", "")
-        out: dict[str, Any] = {}
-        state = spans.get("STATE", "").lower().split()
-        if state and state[-1] in STATES:
-            out["state"] = STATES[state[-1]]
-        if p.intent == "HassLightSet":
-            out.update(_light(text, tail, value))
-        elif p.intent in PERCENT_SLOT:
-            level = _first(values.parse_percent, tail, value, text)
-            if level is None:
-                raise NotUnderstood("no level understood")
-            out[PERCENT_SLOT[p.intent]] = level
-        elif p.intent == "HassClimateSetTemperature":
-            temperature = _first(values.parse_temperature, tail, value, text)
-            if temperature is None:
-                raise NotUnderstood("no temperature understood")
-            out["temperature"] = temperature
-        elif p.intent == "HassStartTimer":
-            duration = _first(values.parse_duration, tail, text)
-            if not duration:
-                raise NotUnderstood("no duration understood")
-            out.update(duration)
-        return out
-
-
-def _light(text: str, tail: str, value: str) -> dict[str, Any]:
-    color = _first(values.parse_color, tail, value, text)
-    if color:
-        return {"color": color}
-    level = _first(values.parse_percent, tail if tail != text else "", value, text)
-    if level is not None:
-        return {"brightness": level}
-    lowered = text.lower()
-    if re.search(r"\b(lowest|minimum|min)\b", lowered):
-        return {"brightness": 1}
-    if re.search(r"\b(highest|maximum|max)\b", lowered):
-        return {"brightness": BRIGHT_LEVEL}
-    if "too bright" in lowered or any(
-        w in lowered for w in ("dim", "less", "down", "lower", "blinding")
-    ):
-        return {"brightness": DIM_LEVEL}
-    if any(w in lowered for w in ("bright", "full", "max", "all the way up")):
-        return {"brightness": BRIGHT_LEVEL}
-    raise NotUnderstood("no brightness or color understood")
-
-
-# "set that to 60 percent": the percentage means brightness, position or volume by target.
-PERCENT_INTENT = {"light": "HassLightSet", "cover": "HassSetPosition", "fan": "HassSetPosition",
-                  "media_player": "HassSetVolume"}  # fmt: skip
-
-
-def _intent_for_target(p: Prediction, targets: list[Device]) -> Prediction:
-    if p.intent not in set(PERCENT_INTENT.values()) or len(targets) != 1:
-        return p
-    intent = PERCENT_INTENT.get(targets[0].domain, p.intent)
-    return p if intent == p.intent else replace(p, intent=intent)
-
-
-def _first(parse: Any, *texts: str) -> Any:
-    """The first text that parses (the corrected tail before the whole sentence)."""
-    for t in texts:
-        if t:
-            result = parse(t)
-            if result is not None and result != {}:
-                return result
-    return None
-
-
-def _correction_tail(text: str) -> str:
-    """What follows the last self-correction ("set it to 70, no, 60"), else the text."""
-    found = list(_CORRECTION.finditer(text.lower()))
-    if found and found[-1].start() > 0 and found[-1].end() < len(text):
-        return text[found[-1].end() :]
-    return text
 
 
 def _pick_spans(spans: list[tuple[str, str]], tail: str) -> dict[str, str]:
