@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,14 @@ def bundle_copy(models_dir: Path, tmp_path: Path):
         return tmp_path / "models"
 
     return make
+
+
+def run_bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a bench/ script as a user would (its own timing is not checked by tests)."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )

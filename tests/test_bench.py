@@ -7,29 +7,13 @@ only keeps the script working and checks the fidelity it reports.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import run_bench
 
 
 def test_encoder_bench_prints_table_and_result(models_dir: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "encoder.py"),
-            "--models-dir",
-            str(models_dir),
-            "--runs",
-            "10",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    proc = run_bench("encoder.py", "--models-dir", str(models_dir), "--runs", "10")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert any(line.startswith("ort-int8") for line in lines)

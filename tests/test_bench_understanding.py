@@ -7,12 +7,9 @@ working on a small in-grammar sample.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import run_bench
 
 KEYS = {
     "paraphrase_intent_acc",
@@ -25,21 +22,14 @@ KEYS = {
 
 def test_understanding_bench_prints_table_and_result(models_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "results.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "understanding.py"),
-            "--models-dir",
-            str(models_dir),
-            "--ingrammar",
-            "30",
-            "--json-out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "COLUMNS": "200"},
+    proc = run_bench(
+        "understanding.py",
+        "--models-dir",
+        str(models_dir),
+        "--ingrammar",
+        "30",
+        "--json-out",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
 
 from edge_assistant.errors import ConfigError
 from edge_assistant.home import load_home
+from edge_assistant.home.model import Domain
 from tests.conftest import REPO
 
 EXAMPLE = REPO / "examples" / "home.yaml"
@@ -28,17 +30,7 @@ def example() -> dict:
 def test_example_home_loads() -> None:
     home = load_home(EXAMPLE)
     assert len(home.areas) == 10 and len(home.devices) >= 25
-    assert {d.domain for d in home.devices} >= {
-        "light",
-        "switch",
-        "fan",
-        "cover",
-        "lock",
-        "climate",
-        "media_player",
-        "vacuum",
-        "sensor",
-    }
+    assert {d.domain for d in home.devices} == set(get_args(Domain))  # every domain once
     sensitive = {d.id for d in home.devices if home.is_sensitive(d)}
     assert sensitive == {"front_door", "alarm", "garage_door"}
     assert home.area("living_room").spoken_names() == ("Living Room", "lounge", "family room")

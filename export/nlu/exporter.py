@@ -4,6 +4,7 @@ variants, and gate each on agreement with the trained PyTorch model and on accur
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -27,6 +28,7 @@ from export.nlu.model import Fusion, FusionModel
 from export.nlu.train import Tensors, accuracy, featurize, train
 from export.staging import fingerprint
 
+log = logging.getLogger(__name__)
 NLU_FORMAT = 3  # bump for changes outside export/nlu that change what gets learned
 FEATURE_ENCODER = RoleConfig(backend="onnxruntime", precision="fp32", threads=2)
 
@@ -164,8 +166,9 @@ class UnderstandingExporter:
         model = new_model(self.settings.fusion, len(CONTEXT_FEATURES))
         try:
             model.load_state_dict(torch.load(self._cache_path, weights_only=True))
-        except (RuntimeError, OSError, ValueError):
-            return None  # stale or damaged: train again
+        except (RuntimeError, OSError, ValueError) as exc:
+            log.warning("%s: cached weights unusable (%s); training again", self._cache_path, exc)
+            return None
         return model.eval()
 
     # -- build -------------------------------------------------------------------------
