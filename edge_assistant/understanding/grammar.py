@@ -32,6 +32,7 @@ from edge_assistant.understanding.phrasings import (
     ha_data,
     ha_templates,
     own_templates,
+    speech_data,
 )
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -46,9 +47,12 @@ class UnsupportedList(Exception):
 
 
 class JsgfBuilder:
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, speech: bool = False) -> None:
         self.home = home
+        self.speech = speech
         self.rules: dict[str, str] = {}
+        # the speech subset's lists and rules where it has them, the full data's otherwise
+        self.lists = {**ha_data()["lists"], **(speech_data()["lists"] if speech else {})}
 
     def build(self, templates: list[Template], grammar: str = "commands") -> str:
         alternatives = []
@@ -89,7 +93,7 @@ class JsgfBuilder:
             return f"( {' | '.join(dict.fromkeys(orders))} )"
         if isinstance(expr, RuleReference):
             return self._rule(
-                f"r_{_ident(expr.rule_name)}", lambda: expansion_rules()[expr.rule_name].expression
+                f"r_{_ident(expr.rule_name)}", lambda: expansion_rules(self.speech)[expr.rule_name].expression
             )
         if isinstance(expr, ListReference):
             return self._list(expr.list_name)
@@ -168,7 +172,7 @@ class JsgfBuilder:
             return [to_words(n) for f in home.floors for n in f.spoken_names()]
         if list_name == "person":
             return [to_words(p.name) for p in home.people]
-        spec = ha_data()["lists"].get(list_name)
+        spec = self.lists.get(list_name)
         if spec is None or "wildcard" in spec:
             raise UnsupportedList(list_name)
         if "range" in spec:
@@ -186,9 +190,15 @@ class JsgfBuilder:
         return [self.expression(parse_sentence(v["in"]).expression) for v in spec["values"]]
 
 
-def build_jsgf(home: Home, grammar: str = "commands") -> str:
-    """The JSGF grammar of every phrasing the assistant understands, for this home."""
-    return JsgfBuilder(home).build(ha_templates() + own_templates(), grammar)
+def build_jsgf(home: Home, grammar: str = "commands", speech: bool = False) -> str:
+    """The JSGF grammar of every phrasing the assistant understands, for this home.
+
+    ``speech``: the grammar a recognizer decodes with: Home Assistant's speech-to-phrase
+    subset plus our own phrasings. The full template set is thousands of times larger as a
+    search graph (pocketsphinx takes minutes per utterance on it); the understanding model
+    still reads every phrasing, so the open-vocabulary pass covers the rest."""
+    templates = ha_templates(speech) + own_templates()
+    return JsgfBuilder(home, speech).build(templates, grammar)
 
 
 def spoken(n: int) -> str:

@@ -70,23 +70,40 @@ def ha_data() -> dict[str, Any]:
 
 
 @cache
-def expansion_rules() -> dict[str, Sentence]:
-    rules = {name: parse_sentence(text) for name, text in ha_data()["expansion_rules"].items()}
+def speech_data() -> dict[str, Any]:
+    """Home Assistant's speech-to-phrase subset: the phrasings its grammar recognizer hears."""
+    from home_assistant_intents import get_speech_to_phrase_intents
+
+    data = get_speech_to_phrase_intents("en")
+    if data is None:
+        raise RuntimeError("home-assistant-intents has no English speech-to-phrase data")
+    return data
+
+
+@cache
+def expansion_rules(speech: bool = False) -> dict[str, Sentence]:
+    """Rules of the full templates, or (``speech``) the speech subset's over the full ones."""
+    texts = dict(ha_data()["expansion_rules"])
+    if speech:
+        texts.update(speech_data()["expansion_rules"])
+    rules = {name: parse_sentence(text) for name, text in texts.items()}
     own = yaml.safe_load(OWN_TEMPLATES.read_text())
     rules.update({name: parse_sentence(text) for name, text in own.get("rules", {}).items()})
     return rules
 
 
-def ha_templates() -> list[Template]:
+def ha_templates(speech: bool = False) -> list[Template]:
+    """Home Assistant's templates for our intents; ``speech``: its speech-to-phrase subset."""
+    data = speech_data() if speech else ha_data()
     templates = []
     for intent in INTENTS:
-        for b, block in enumerate(ha_data()["intents"].get(intent, {}).get("data", [])):
+        for b, block in enumerate(data["intents"].get(intent, {}).get("data", [])):
             for s, text in enumerate(block["sentences"]):
                 sentence = parse_sentence(text)
                 if _lists(sentence.expression) & (WILDCARDS | UNSUPPORTED):
                     continue
                 templates.append(Template(
-                    key=f"ha:{intent}:{b}:{s}", intent=intent, sentence=sentence,
+                    key=f"{'stp' if speech else 'ha'}:{intent}:{b}:{s}", intent=intent, sentence=sentence,
                     fixed=dict(block.get("slots", {})),
                     requires=dict(block.get("requires_context", {})),
                 ))  # fmt: skip
