@@ -7,11 +7,12 @@ cd "$REPO"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# libportaudio2: sounddevice's C library (microphone listing and capture).
-if ! ldconfig -p 2>/dev/null | grep -q libportaudio.so.2; then
+# libportaudio2: sounddevice's C library (microphone capture); espeak-ng: the spoken test
+# data and the demo's spoken command are synthesized on the spot.
+if ! ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || ! command -v espeak-ng >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     as_root apt-get update -qq
-    as_root apt-get install -y -qq libportaudio2 >/dev/null
+    as_root apt-get install -y -qq libportaudio2 espeak-ng >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3.11}"

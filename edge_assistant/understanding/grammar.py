@@ -93,7 +93,8 @@ class JsgfBuilder:
             return f"( {' | '.join(dict.fromkeys(orders))} )"
         if isinstance(expr, RuleReference):
             return self._rule(
-                f"r_{_ident(expr.rule_name)}", lambda: expansion_rules(self.speech)[expr.rule_name].expression
+                f"r_{_ident(expr.rule_name)}",
+                lambda: expansion_rules(self.speech)[expr.rule_name].expression,
             )
         if isinstance(expr, ListReference):
             return self._list(expr.list_name)

@@ -1,0 +1,143 @@
+"""pocketsphinx limited to the home's command grammar: the embedded default recognizer.
+
+The grammar is ``build_jsgf(home, speech=True)``, the same phrasings the understanding model
+is trained on, with this home's names. Decoding is streaming (each block is searched as it
+arrives), so at the end of speech only the final search step remains. A result is accepted
+only when it is a whole sentence of the grammar and its acoustic score per frame is above
+``min_score``: a grammar recognizer always returns *some* in-grammar text, even for speech
+that is not a command.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edge_assistant.audio.asr.base import AsrEngine, AsrError, Stream, Transcript
+from edge_assistant.audio.asr.pronounce import pronunciations, read_dictionary
+from edge_assistant.config.voice import PocketsphinxConfig
+from edge_assistant.home.model import Home
+from edge_assistant.understanding.grammar import build_jsgf
+
+log = logging.getLogger(__name__)
+
+NAME = "pocketsphinx"
+RULE = "commands.command"
+_FILLER = re.compile(r"^(<.*>|\[.*\]|\(NULL\))$")
+_VARIANT = re.compile(r"\(\d+\)$")
+
+
+class PocketsphinxEngine(AsrEngine):
+    name = NAME
+
+    def __init__(self, config: PocketsphinxConfig, jsgf: str) -> None:
+        import pocketsphinx
+
+        model_dir = config.model_dir or Path(pocketsphinx.get_model_path()) / "en-us" / "en-us"
+        dictionary_path = config.dictionary or model_dir.parent / "cmudict-en-us.dict"
+        for path, key in ((model_dir, "model_dir"), (dictionary_path, "dictionary")):
+            if not path.exists():
+                raise AsrError(f"asr pocketsphinx {key}: {path} does not exist")
+        self.config = config
+        self._dir = tempfile.TemporaryDirectory(prefix="edge-assistant-sphinx-")
+        grammar_path = Path(self._dir.name) / "commands.jsgf"
+        grammar_path.write_text(jsgf, encoding="utf-8")
+        # Only the grammar's words: a 130k-word dictionary costs a second at every start.
+        words = _grammar_words(jsgf)
+        phones = pronunciations(
+            words,
+            read_dictionary(dictionary_path),
+            {w.lower(): p for w, p in config.pronunciations.items()},
+            source="voice.asr.<engine>.pronunciations in the device config",
+        )
+        dict_path = Path(self._dir.name) / "commands.dict"
+        dict_path.write_text("".join(f"{w} {p}\n" for w, p in phones.items()), encoding="utf-8")
+        try:
+            self._decoder = pocketsphinx.Decoder(
+                hmm=str(model_dir),
+                dict=str(dict_path),
+                jsgf=str(grammar_path),
+                toprule=RULE,
+                bestpath=False,
+                loglevel="FATAL",
+            )
+            jsgf_model = pocketsphinx.Jsgf(str(grammar_path))
+            self._fsg = jsgf_model.build_fsg(
+                jsgf_model.get_rule(RULE), self._decoder.get_logmath(), 7.5
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise AsrError(
+                f"pocketsphinx could not load {model_dir} with the grammar: {exc}"
+            ) from exc
+        self.vocabulary = words
+
+    def stream(self) -> Stream:
+        return _SphinxStream(self)
+
+    def in_grammar(self, text: str) -> bool:
+        return bool(text) and bool(self._fsg.accept(text))
+
+    def close(self) -> None:
+        self._dir.cleanup()
+
+
+class _SphinxStream(Stream):
+    def __init__(self, engine: PocketsphinxEngine) -> None:
+        self.engine = engine
+        self.decoder = engine._decoder
+        self.decode_ms = 0.0
+        self.decoder.start_utt()
+
+    def feed(self, block: np.ndarray) -> None:
+        start = time.perf_counter()
+        self.decoder.process_raw(np.ascontiguousarray(block, dtype=np.int16).tobytes())
+        self.decode_ms += (time.perf_counter() - start) * 1000
+
+    def finish(self) -> Transcript:
+        start = time.perf_counter()
+        self.decoder.end_utt()
+        hyp = self.decoder.hyp()
+        text = hyp.hypstr.strip() if hyp is not None else ""
+        score = _score_per_frame(self.decoder) if text else -math.inf
+        finalize_ms = (time.perf_counter() - start) * 1000
+        accepted, reason = True, ""
+        if not text:
+            accepted, reason = False, "nothing recognised"
+        elif not self.engine.in_grammar(text):
+            accepted, reason = False, "not a whole sentence of the grammar"
+        elif score < self.engine.config.min_score:
+            accepted = False
+            reason = f"score {score:.2f} below min_score {self.engine.config.min_score}"
+        timings = {"decode": self.decode_ms, "finalize": finalize_ms}
+        return Transcript(text, NAME, accepted, score, timings=timings, reason=reason)
+
+
+def load(config: PocketsphinxConfig, home: Home | None) -> PocketsphinxEngine:
+    if home is None:
+        raise AsrError("pocketsphinx builds its grammar from a home: pass --home home.yaml")
+    return PocketsphinxEngine(config, build_jsgf(home, speech=True))
+
+
+def _grammar_words(jsgf: str) -> set[str]:
+    body = "\n".join(line for line in jsgf.splitlines()[2:])
+    body = re.sub(r"<[^>]*>", " ", body)  # rule names
+    return {w for w in re.findall(r"[a-z0-9'][a-z0-9'_.-]*", body)}
+
+
+def _score_per_frame(decoder) -> float:
+    """Mean log acoustic score per frame over the words (fillers and silence excluded), x1000:
+    near -3 for clear in-grammar speech, lower for speech the grammar had to force."""
+    log_score, frames = 0.0, 0
+    for seg in decoder.seg():
+        word = _VARIANT.sub("", seg.word)
+        if _FILLER.match(word) or seg.end_frame < seg.start_frame:
+            continue
+        log_score += math.log(max(seg.ascore, 1e-300))
+        frames += seg.end_frame - seg.start_frame + 1
+    return 1000 * log_score / frames if frames else -math.inf
