@@ -30,3 +30,19 @@ def test_encoder_bench_prints_table_and_result(models_dir: Path) -> None:
     assert all(value > 0 for value in result.values())
     assert result["cosine_mean_ort_int8"] >= 0.99
     assert result["cosine_min_ort_int8"] >= 0.97
+
+
+def test_voice_bench_prints_table_and_result(models_dir: Path) -> None:
+    proc = run_bench(
+        "voice.py", "--models-dir", str(models_dir), "--commands", "6", "--whisper", "2",
+        "--wake", "2", "--negative-minutes", "0.2",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("measure")
+    result = json.loads(lines[-1].removeprefix("RESULT "))
+    wanted = {"grammar_acc_clean", "grammar_acc_noisy", "eos_to_text_p95_ms", "idle_cpu_pct",
+              "wake_detect_rate", "wake_fa_per_hour", "whisper_acc_clean"}  # fmt: skip
+    assert wanted <= set(result)
+    assert result["grammar_acc_clean"] >= 0.5  # six sentences: a smoke floor, not the target
+    assert 0 < result["idle_cpu_pct"] < 50

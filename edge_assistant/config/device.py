@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from edge_assistant.config.loading import StrictModel, load_yaml_model, validate_data
+from edge_assistant.config.voice import VoiceConfig
 from edge_assistant.errors import ConfigError
 
 Backend = Literal["onnxruntime", "openvino"]
@@ -113,6 +114,9 @@ class DeviceConfig(StrictModel):
         None, description="Where exported bundles live; relative to this file."
     )
     roles: Roles
+    voice: VoiceConfig = Field(
+        default_factory=VoiceConfig, description="Capture, VAD, wake word and ASR settings."
+    )
 
 
 @dataclass(frozen=True)

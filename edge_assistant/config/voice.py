@@ -102,7 +102,8 @@ class PocketsphinxConfig(StrictModel):
         default_factory=dict, description="Extra words: word -> phones (e.g. 'R UW M B AH')."
     )
     min_score: float = Field(
-        -6.0, description="Per-frame acoustic score (log) below which a result is rejected."
+        -5.0,
+        description="Mean log acoustic score per frame (x1000) below which a result is rejected.",
     )
 
 
@@ -155,6 +156,9 @@ class VoiceConfig(StrictModel):
     capture: CaptureConfig = CaptureConfig()
     vad: VadConfig = VadConfig()
     wake_word: WakeConfig = Field(default_factory=lambda: NoWakeConfig(type="none"))
+    command_window_s: float = Field(
+        5.0, gt=0, le=30, description="After a wake word, how long to wait for the command."
+    )
     asr: AsrConfig = Field(
         default_factory=lambda: AsrConfig(grammar=PocketsphinxConfig(type="pocketsphinx"))
     )

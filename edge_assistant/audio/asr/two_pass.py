@@ -1,0 +1,132 @@
+"""Two passes over one utterance: the grammar engine streams while the speaker talks; when
+it rejects (not a command it knows, or a poor score) the open-vocabulary engine reads the
+same buffered audio. The result says which engine produced the text, with both readings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edge_assistant.audio.asr import load_engine
+from edge_assistant.audio.asr.base import AsrEngine, Stream, Transcript
+from edge_assistant.config.voice import AsrConfig
+from edge_assistant.home.model import Home
+
+MAX_BUFFER_S = 30
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """The chosen reading of an utterance and every pass that ran."""
+
+    text: str
+    engine: str  # the engine whose text was chosen; "" when every pass rejected
+    accepted: bool
+    passes: tuple[Transcript, ...]
+    timings: dict[str, float] = field(default_factory=dict)  # ms after the end of speech
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "engine": self.engine,
+            "accepted": self.accepted,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
+            "passes": [
+                {
+                    "engine": t.engine,
+                    "text": t.text,
+                    "accepted": t.accepted,
+                    "score": round(t.score, 3) if np.isfinite(t.score) else None,
+                    "reason": t.reason,
+                    "alternatives": [{"text": a.text, "score": a.score} for a in t.alternatives],
+                    "timings_ms": {k: round(v, 1) for k, v in t.timings.items()},
+                }
+                for t in self.passes
+            ],
+        }
+
+
+class TwoPassRecognizer:
+    def __init__(self, grammar: AsrEngine | None, open_vocabulary: AsrEngine | None) -> None:
+        if grammar is None and open_vocabulary is None:
+            raise ValueError("a recognizer needs at least one engine")
+        self.grammar = grammar
+        self.open_vocabulary = open_vocabulary
+
+    @classmethod
+    def from_config(cls, config: AsrConfig, home: Home | None) -> TwoPassRecognizer:
+        grammar = load_engine(config.grammar, home) if config.grammar else None
+        open_vocabulary = (
+            load_engine(config.open_vocabulary, home) if config.open_vocabulary else None
+        )
+        return cls(grammar, open_vocabulary)
+
+    def utterance(self) -> Utterance:
+        return Utterance(self)
+
+    def transcribe(self, audio: np.ndarray) -> Recognition:
+        utterance = self.utterance()
+        utterance.feed(audio)
+        return utterance.finish()
+
+    def close(self) -> None:
+        for engine in (self.grammar, self.open_vocabulary):
+            if engine is not None:
+                engine.close()
+
+
+class Utterance:
+    """One utterance in progress: streams into the grammar engine, keeps the audio."""
+
+    def __init__(self, recognizer: TwoPassRecognizer) -> None:
+        self.recognizer = recognizer
+        self._audio: list[np.ndarray] = []
+        self._samples = 0
+        self._stream: Stream | None = self._new_stream()
+
+    def _new_stream(self) -> Stream | None:
+        grammar = self.recognizer.grammar
+        return grammar.stream() if grammar is not None else None
+
+    def feed(self, block: np.ndarray) -> None:
+        if self._samples < MAX_BUFFER_S * 16000:
+            self._audio.append(block)
+            self._samples += len(block)
+        if self._stream is not None:
+            self._stream.feed(block)
+
+    @property
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self._audio) if self._audio else np.zeros(0, np.int16)
+
+    def finish_if_complete(self) -> Recognition | None:
+        """At a short pause: the grammar's reading if it is a whole accepted command; else
+        None and the utterance goes on (the grammar engine re-reads the audio so far)."""
+        if self._stream is None:
+            return None
+        start = time.perf_counter()
+        first = self._stream.finish()
+        if first.accepted:
+            ms = (time.perf_counter() - start) * 1000
+            return Recognition(first.text, first.engine, True, (first,), {"total": ms})
+        self._stream = self._new_stream()
+        self._stream.feed(self.audio)
+        return None
+
+    def finish(self) -> Recognition:
+        start = time.perf_counter()
+        passes: list[Transcript] = []
+        if self._stream is not None:
+            passes.append(self._stream.finish())
+            self._stream = None
+        chosen = passes[0] if passes and passes[0].accepted else None
+        open_vocabulary = self.recognizer.open_vocabulary
+        if chosen is None and open_vocabulary is not None:
+            passes.append(open_vocabulary.transcribe(self.audio))
+            chosen = passes[-1] if passes[-1].accepted else None
+        timings = {"total": (time.perf_counter() - start) * 1000}
+        if chosen is None:
+            return Recognition("", "", False, tuple(passes), timings)
+        return Recognition(chosen.text, chosen.engine, True, tuple(passes), timings)

@@ -1,0 +1,164 @@
+"""The voice path end to end on real espeak-ng speech: listener, wake word gating, two-pass
+ASR, the listen / transcribe commands, and the errors a user can cause."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from edge_assistant.audio.asr import AsrError, load_engine
+from edge_assistant.audio.asr.pronounce import derive, pronunciations, read_dictionary
+from edge_assistant.audio.asr.two_pass import TwoPassRecognizer
+from edge_assistant.audio.listener import Listener, SpeechEvent, TranscriptEvent, WakeEvent
+from edge_assistant.audio.synthesize import concatenate, silence, speak
+from edge_assistant.audio.vad import SileroVad
+from edge_assistant.audio.wakeword import load_wake_word
+from edge_assistant.config.device import load_device_config
+from edge_assistant.config.voice import (
+    MicroWakeConfig,
+    PocketsphinxConfig,
+    WakeModel,
+    WhisperConfig,
+)
+from edge_assistant.errors import ConfigError
+from edge_assistant.home import load_home
+from tests.conftest import REPO
+
+HOME_FILE = REPO / "examples" / "home.yaml"
+HOME = load_home(HOME_FILE)
+
+
+@pytest.fixture(scope="module")
+def grammar() -> TwoPassRecognizer:
+    return TwoPassRecognizer(load_engine(PocketsphinxConfig(type="pocketsphinx"), HOME), None)
+
+
+def events_of(listener: Listener, audio: np.ndarray) -> list:
+    events = []
+    for i in range(0, len(audio), 512):
+        events += listener.process(audio[i : i + 512])
+    return events + listener.flush()
+
+
+def make_listener(models_dir: Path, recognizer, wake=None) -> Listener:
+    device = load_device_config("cpu")
+    voice = device.config.voice
+    if wake is not None:
+        voice = voice.model_copy(update={"wake_word": wake})
+    vad = SileroVad.from_config(device, models_dir)
+    return Listener(voice, vad, load_wake_word(voice.wake_word), recognizer)
+
+
+def test_listener_hears_two_commands_and_has_text_soon_after_each(
+    models_dir: Path, grammar: TwoPassRecognizer
+) -> None:
+    first, second = speak("turn on the kitchen light"), speak("lock the front door", seed=1)
+    audio, spans = concatenate([first, silence(0.5), second])
+    events = events_of(make_listener(models_dir, grammar), audio)
+    transcripts = [e for e in events if isinstance(e, TranscriptEvent)]
+    assert [t.recognition.text for t in transcripts] == [
+        "turn on the kitchen light",
+        "lock the front door",
+    ]
+    for transcript, (_, end) in zip(transcripts, spans, strict=True):
+        assert transcript.recognition.engine == "pocketsphinx"
+        assert 0 < transcript.latency_ms(end) < 400  # generous: timing is the bench's job
+    starts = [e.sample for e in events if isinstance(e, SpeechEvent) and e.kind == "start"]
+    assert len(starts) == 2 and starts[0] <= spans[0][0]
+
+
+def test_wake_word_gates_commands(models_dir: Path, grammar: TwoPassRecognizer) -> None:
+    wake = MicroWakeConfig(type="micro", models=[WakeModel(model="okay_nabu")])
+    command = speak("turn on the kitchen light", tail_s=0.8)
+    unwoken = events_of(make_listener(models_dir, grammar, wake), command.audio)
+    assert not [e for e in unwoken if isinstance(e, TranscriptEvent)]
+    phrase = speak("okay nabu", "en-us+klatt2", lead_s=0.5, tail_s=0.4)
+    audio, _ = concatenate([phrase, command])
+    events = events_of(make_listener(models_dir, grammar, wake), audio)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("WakeEvent") < kinds.index("TranscriptEvent")
+    assert [e.recognition.text for e in events if isinstance(e, TranscriptEvent)] == [
+        "turn on the kitchen light"
+    ]
+    assert [e.detection.name for e in events if isinstance(e, WakeEvent)] == ["okay_nabu"]
+
+
+def test_second_pass_runs_on_what_the_grammar_rejects() -> None:
+    strict = load_engine(PocketsphinxConfig(type="pocketsphinx", min_score=0.0), HOME)
+    whisper = load_engine(WhisperConfig(type="whisper"), HOME)
+    recognizer = TwoPassRecognizer(strict, whisper)
+    result = recognizer.transcribe(speak("turn on the kitchen light", "en-us+klatt4").audio)
+    assert [p.engine for p in result.passes] == ["pocketsphinx", "whisper"]
+    assert not result.passes[0].accepted and result.passes[0].reason
+    assert result.engine == "whisper" and "kitchen" in result.text
+    assert json.loads(json.dumps(result.to_json()))["passes"][1]["engine"] == "whisper"
+
+
+def test_missing_pronunciations_are_derived_or_named() -> None:
+    import pocketsphinx
+
+    cmudict = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+    words = read_dictionary(cmudict)
+    assert derive("nightlight", words) == f"{words['night']} {words['light']}"
+    assert derive("wheres", words) == words["where's"]
+    assert derive("awnings", words).endswith("Z")
+    with pytest.raises(AsrError, match=r"xqzzv.*pronunciations"):
+        pronunciations(["light", "xqzzv"], words, {}, "voice.asr.grammar.pronunciations")
+    assert pronunciations(["xqzzv"], words, {"xqzzv": "K S"}, "x") == {"xqzzv": "K S"}
+
+
+def test_voice_config_errors_name_the_key(tmp_path: Path) -> None:
+    text = (REPO / "device_configs" / "cpu.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        text.replace("grammar: {type: pocketsphinx}", "grammar: {type: pocketsphinx, beam: 3}")
+    )
+    with pytest.raises(ConfigError, match="beam"):
+        load_device_config(bad)
+    bad.write_text(text.replace("type: none ", "type: snowboy "))
+    with pytest.raises(ConfigError, match=r"snowboy|micro"):
+        load_device_config(bad)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edge_assistant", *args],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_transcribe_and_listen_commands(tmp_path: Path, models_dir: Path) -> None:
+    wav = tmp_path / "cmd.wav"
+    sf.write(wav, speak("set the bedroom light to fifty percent").audio, 16000)
+    proc = cli("transcribe", str(wav), "--engine", "pocketsphinx", "--home", str(HOME_FILE))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["engine"] == "pocketsphinx" and result["accepted"]
+    assert "bedroom" in result["text"] and "fifty percent" in result["text"]
+    proc = cli("listen", "--audio-file", str(wav), "--models-dir", str(models_dir))
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["event"] for line in lines] == ["speech_start", "speech_end", "transcript"]
+    assert lines[-1]["engine"] == "pocketsphinx"
+
+
+@pytest.mark.parametrize("content", [b"", b"not audio at all", b"RIFF\x00\x00"])
+def test_bad_audio_files_give_clear_errors(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    proc = cli("transcribe", str(bad), "--engine", "pocketsphinx")
+    assert proc.returncode == 2
+    assert "bad.wav" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_vosk_engine_must_be_configured_for_transcribe(tmp_path: Path) -> None:
+    wav = tmp_path / "cmd.wav"
+    sf.write(wav, speak("lock the front door").audio, 16000)
+    proc = cli("transcribe", str(wav), "--engine", "vosk")
+    assert proc.returncode == 2 and "model_dir" in proc.stderr
