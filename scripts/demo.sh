@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # README's first command: set up, export the default (CPU) bundles, then show the main job
-# so far on the example home: sentences (with and without camera context) -> commands.
+# so far on the example home: spoken commands -> transcripts, sentences -> commands.
 set -euo pipefail
 # shellcheck source=setup.sh
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 edge-assistant export --config cpu
 edge-assistant devices --config cpu
 edge-assistant embed "turn on the light in the kitchen" --config cpu
+# A file stands in for the microphone: two commands spoken by espeak-ng, a second apart.
+WAV="$(mktemp --suffix .wav)"
+python - "$WAV" <<'PY'
+import sys
+import soundfile as sf
+from edge_assistant.audio.synthesize import concatenate, silence, speak
+audio, _ = concatenate([speak("turn on the kitchen light"), silence(1.0),
+                        speak("lock the front door", seed=1)])
+sf.write(sys.argv[1], audio, 16000)
+PY
+edge-assistant listen --config cpu --home examples/home.yaml --audio-file "$WAV"
+rm -f "$WAV"
 edge-assistant understand --config cpu --home examples/home.yaml --area living_room <<'SENTENCES'
 could you kill the lights in the kitchen
 uh make the lamp by the bed red
