@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_assistant.audio.asr.base import AsrEngine, AsrError, Stream, Transcript
-from edge_assistant.audio.asr.pronounce import pronunciations, read_dictionary
+from edge_assistant.audio.asr.pronounce import pronunciations, read_dictionary, read_variants
 from edge_assistant.config.voice import PocketsphinxConfig
 from edge_assistant.home.model import Home
 from edge_assistant.understanding.grammar import build_jsgf
@@ -57,7 +57,13 @@ class PocketsphinxEngine(AsrEngine):
             source="voice.asr.<engine>.pronunciations in the device config",
         )
         dict_path = Path(self._dir.name) / "commands.dict"
-        dict_path.write_text("".join(f"{w} {p}\n" for w, p in phones.items()), encoding="utf-8")
+        variants = read_variants(dictionary_path)
+        lines = [
+            f"{word}{f'({n + 1})' if n else ''} {pron}\n"
+            for word, first in phones.items()
+            for n, pron in enumerate(_all_prons(word, first, variants, config.pronunciations))
+        ]
+        dict_path.write_text("".join(lines), encoding="utf-8")
         try:
             self._decoder = pocketsphinx.Decoder(
                 hmm=str(model_dir),
@@ -122,6 +128,13 @@ def load(config: PocketsphinxConfig, home: Home | None) -> PocketsphinxEngine:
     if home is None:
         raise AsrError("pocketsphinx builds its grammar from a home: pass --home home.yaml")
     return PocketsphinxEngine(config, build_jsgf(home, speech=True))
+
+
+def _all_prons(word: str, first: str, variants: dict, user: dict[str, str]) -> list[str]:
+    """The user's pronunciation alone, else every dictionary variant, else the derived one."""
+    if word in {w.lower() for w in user}:
+        return [first]
+    return variants.get(word) or [first]
 
 
 def _grammar_words(jsgf: str) -> set[str]:

@@ -17,13 +17,19 @@ _PLURAL = {"S": "Z", "Z": "IH Z", "SH": "IH Z", "CH": "IH Z", "JH": "IH Z", "ZH"
 
 @cache
 def read_dictionary(path: Path) -> dict[str, str]:
-    """word -> first pronunciation, from a CMU-style dictionary ("word(2)" variants skipped)."""
-    entries: dict[str, str] = {}
+    """word -> first pronunciation, from a CMU-style dictionary ("word(2)" variants aside)."""
+    return {word: variants[0] for word, variants in read_variants(path).items()}
+
+
+@cache
+def read_variants(path: Path) -> dict[str, list[str]]:
+    """word -> every pronunciation ("the" is DH AH and DH IY: both must be heard)."""
+    entries: dict[str, list[str]] = {}
     with path.open(encoding="utf-8", errors="replace") as lines:
         for line in lines:
             word, _, phones = line.strip().partition(" ")
-            if phones and "(" not in word:
-                entries.setdefault(word, phones.strip())
+            if phones:
+                entries.setdefault(word.split("(")[0], []).append(phones.strip())
     return entries
 
 
