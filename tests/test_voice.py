@@ -162,3 +162,17 @@ def test_vosk_engine_must_be_configured_for_transcribe(tmp_path: Path) -> None:
     sf.write(wav, speak("lock the front door").audio, 16000)
     proc = cli("transcribe", str(wav), "--engine", "vosk")
     assert proc.returncode == 2 and "model_dir" in proc.stderr
+
+
+def test_garbage_model_rejects_speech_that_is_not_a_command() -> None:
+    plain = load_engine(PocketsphinxConfig(type="pocketsphinx"), HOME)
+    guarded = load_engine(PocketsphinxConfig(type="pocketsphinx", garbage_model=True), HOME)
+    chatter = [
+        speak(text, voice).audio
+        for text in ("my sister bought a new car on friday", "the doctor said it will rain")
+        for voice in ("en-us+klatt2", "en-us+klatt4")
+    ]
+    accepted = [sum(e.transcribe(a).accepted for a in chatter) for e in (plain, guarded)]
+    assert accepted[1] < accepted[0] or accepted[1] == 0
+    command = guarded.transcribe(speak("turn on the kitchen light").audio)
+    assert command.accepted and command.text == "turn on the kitchen light"

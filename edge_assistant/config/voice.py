@@ -101,6 +101,12 @@ class PocketsphinxConfig(StrictModel):
     pronunciations: dict[str, str] = Field(
         default_factory=dict, description="Extra words: word -> phones (e.g. 'R UW M B AH')."
     )
+    garbage_model: bool = Field(
+        False,
+        description="Let everyday words compete with the grammar, so speech that is not a "
+        "command is rejected instead of forced onto the nearest one (fewer false accepts, "
+        "a few more correct commands sent to the second pass).",
+    )
     min_score: float = Field(
         -5.0,
         description="Mean log acoustic score per frame (x1000) below which a result is rejected.",

@@ -29,6 +29,124 @@ log = logging.getLogger(__name__)
 
 NAME = "pocketsphinx"
 RULE = "commands.command"
+LISTEN_RULE = "commands.listen"
+# Everyday words outside any home grammar: with garbage_model they compete with the commands,
+# and a best path through them is rejected (checked against RULE, which lacks them).
+GARBAGE_WORDS = [
+    "yes",
+    "no",
+    "maybe",
+    "okay",
+    "well",
+    "so",
+    "but",
+    "because",
+    "people",
+    "think",
+    "know",
+    "really",
+    "very",
+    "much",
+    "many",
+    "good",
+    "bad",
+    "new",
+    "old",
+    "big",
+    "small",
+    "long",
+    "short",
+    "year",
+    "week",
+    "month",
+    "money",
+    "food",
+    "car",
+    "book",
+    "phone",
+    "friend",
+    "family",
+    "school",
+    "house",
+    "street",
+    "world",
+    "country",
+    "music",
+    "movie",
+    "game",
+    "show",
+    "news",
+    "problem",
+    "idea",
+    "question",
+    "answer",
+    "reason",
+    "word",
+    "paper",
+    "picture",
+    "shop",
+    "market",
+    "price",
+    "dinner",
+    "lunch",
+    "breakfast",
+    "coffee",
+    "tea",
+    "bread",
+    "cheese",
+    "apple",
+    "chicken",
+    "fish",
+    "dog",
+    "cat",
+    "bird",
+    "horse",
+    "tree",
+    "flower",
+    "river",
+    "sea",
+    "beach",
+    "sun",
+    "moon",
+    "star",
+    "rain",
+    "snow",
+    "wind",
+    "cold",
+    "hot",
+    "happy",
+    "sad",
+    "funny",
+    "crazy",
+    "quick",
+    "slow",
+    "early",
+    "late",
+    "always",
+    "never",
+    "sometimes",
+    "often",
+    "usually",
+    "yesterday",
+    "monday",
+    "friday",
+    "weekend",
+    "holiday",
+    "birthday",
+    "party",
+    "doctor",
+    "hospital",
+    "police",
+    "teacher",
+    "student",
+    "meeting",
+    "email",
+    "computer",
+    "internet",
+    "video",
+    "photo",
+    "camera",
+]
 _FILLER = re.compile(r"^(<.*>|\[.*\]|\(NULL\))$")
 _VARIANT = re.compile(r"\(\d+\)$")
 
@@ -47,6 +165,9 @@ class PocketsphinxEngine(AsrEngine):
         self.config = config
         self._dir = tempfile.TemporaryDirectory(prefix="edge-assistant-sphinx-")
         grammar_path = Path(self._dir.name) / "commands.jsgf"
+        decode_rule = RULE
+        if config.garbage_model:
+            jsgf, decode_rule = _with_garbage(jsgf), LISTEN_RULE
         grammar_path.write_text(jsgf, encoding="utf-8")
         # Only the grammar's words: a 130k-word dictionary costs a second at every start.
         words = _grammar_words(jsgf)
@@ -69,7 +190,7 @@ class PocketsphinxEngine(AsrEngine):
                 hmm=str(model_dir),
                 dict=str(dict_path),
                 jsgf=str(grammar_path),
-                toprule=RULE,
+                toprule=decode_rule,
                 bestpath=False,
                 loglevel="FATAL",
             )
@@ -130,6 +251,18 @@ def load(config: PocketsphinxConfig, home: Home | None) -> PocketsphinxEngine:
     return PocketsphinxEngine(config, build_jsgf(home, speech=True))
 
 
+def _with_garbage(jsgf: str) -> str:
+    """The grammar with a public <listen> rule: a command, or a run of everyday words."""
+    words = _grammar_words(jsgf)
+    garbage = " | ".join(w for w in GARBAGE_WORDS if w not in words)
+    lines = jsgf.splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("public <command>"))
+    lines[index] = lines[index].removeprefix("public ")
+    lines.insert(index, "public <listen> = <command> | <garbage>;")
+    lines.append(f"<garbage> = ( {garbage} )+;")
+    return "\n".join(lines) + "\n"
+
+
 def _all_prons(word: str, first: str, variants: dict, user: dict[str, str]) -> list[str]:
     """The user's pronunciation alone, else every dictionary variant, else the derived one."""
     if word in {w.lower() for w in user}:
@@ -139,7 +272,7 @@ def _all_prons(word: str, first: str, variants: dict, user: dict[str, str]) -> l
 
 def _grammar_words(jsgf: str) -> set[str]:
     body = "\n".join(line for line in jsgf.splitlines()[2:])
-    body = re.sub(r"<[^>]*>", " ", body)  # rule names
+    body = re.sub(r"<[^>]*>|/[0-9.eE-]+/", " ", body)  # rule names, weights
     return {w for w in re.findall(r"[a-z0-9'][a-z0-9'_.-]*", body)}
 
 
