@@ -173,6 +173,7 @@ def test_garbage_model_rejects_speech_that_is_not_a_command() -> None:
         for voice in ("en-us+klatt2", "en-us+klatt4")
     ]
     accepted = [sum(e.transcribe(a).accepted for a in chatter) for e in (plain, guarded)]
-    assert accepted[1] < accepted[0] or accepted[1] == 0
+    assert accepted[0] > 0  # the plain grammar forces chatter onto commands...
+    assert accepted[1] < accepted[0]  # ...the garbage model rejects more of it
     command = guarded.transcribe(speak("turn on the kitchen light").audio)
     assert command.accepted and command.text == "turn on the kitchen light"

@@ -85,6 +85,7 @@ class Utterance:
         self._audio: list[np.ndarray] = []
         self._samples = 0
         self._stream: Stream | None = self._new_stream()
+        self._checked = False  # one early check per utterance: a re-read costs its length
 
     def _new_stream(self) -> Stream | None:
         grammar = self.recognizer.grammar
@@ -103,9 +104,11 @@ class Utterance:
 
     def finish_if_complete(self) -> Recognition | None:
         """At a short pause: the grammar's reading if it is a whole accepted command; else
-        None and the utterance goes on (the grammar engine re-reads the audio so far)."""
-        if self._stream is None:
+        None and the utterance goes on (the grammar engine re-reads the audio so far, once:
+        later pauses of the same utterance wait for the long silence)."""
+        if self._stream is None or self._checked:
             return None
+        self._checked = True
         start = time.perf_counter()
         first = self._stream.finish()
         if first.accepted:
