@@ -15,7 +15,8 @@ import pytest
 
 from edge_assistant.audio.asr import load_engine
 from edge_assistant.audio.asr.base import AsrError, Transcript
-from edge_assistant.audio.asr.vosk_engine import PhraseGraph, VoskEngine, load
+from edge_assistant.audio.asr.phrase_graph import PhraseGraph
+from edge_assistant.audio.asr.vosk_engine import VoskEngine, load
 from edge_assistant.audio.synthesize import silence, speak
 from edge_assistant.config.voice import VoskConfig
 from edge_assistant.home.model import load_home

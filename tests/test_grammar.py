@@ -77,3 +77,38 @@ def test_grammar_cli_writes_the_file(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().startswith("#JSGF V1.0;")
     assert "bedside lamp" in out.read_text()
+
+
+def test_where_a_reading_stands_in_the_speech_grammar() -> None:
+    """The endpointer's question: is this a whole command, and can a longer one follow?"""
+    from edge_assistant.audio.asr.base import SentenceStatus
+    from edge_assistant.audio.asr.phrase_graph import PhraseGraph
+    from edge_assistant.understanding.grammar import REQUEST_RULE
+
+    jsgf = build_jsgf(HOME, speech=True)
+    requests = PhraseGraph.from_jsgf(jsgf, REQUEST_RULE)
+    status = {
+        text: requests.status(text.split())
+        for text in (
+            "turn off the kitchen lights",
+            "lock the front door",  # ... lock: "front door lock" is a name too
+            "turn on the lights",  # ... in the kitchen
+            "turn on the",
+            "turn off the kitchen lights please",  # a trailing skip word is not a request
+            "",
+        )
+    }
+    assert status == {
+        "turn off the kitchen lights": SentenceStatus.COMPLETE,
+        "lock the front door": SentenceStatus.EXTENDABLE,
+        "turn on the lights": SentenceStatus.EXTENDABLE,
+        "turn on the": SentenceStatus.INCOMPLETE,
+        "turn off the kitchen lights please": SentenceStatus.INCOMPLETE,
+        "": SentenceStatus.INCOMPLETE,
+    }
+    # the whole command rule still takes the trailing skip word
+    assert PhraseGraph.from_jsgf(jsgf).accepts(
+        ["turn", "off", "the", "kitchen", "lights", "please"]
+    )
+    with pytest.raises(Exception, match="no rule <nope>"):
+        PhraseGraph.from_jsgf(jsgf, "nope")

@@ -46,11 +46,13 @@ def events_of(listener: Listener, audio: np.ndarray) -> list:
     return events + listener.flush()
 
 
-def make_listener(models_dir: Path, recognizer, wake=None) -> Listener:
+def make_listener(models_dir: Path, recognizer, wake=None, **vad: int) -> Listener:
     device = load_device_config("cpu")
     voice = device.config.voice
     if wake is not None:
         voice = voice.model_copy(update={"wake_word": wake})
+    if vad:
+        voice = voice.model_copy(update={"vad": voice.vad.model_copy(update=vad)})
     vad = SileroVad.from_config(device, models_dir)
     return Listener(voice, vad, load_wake_word(voice.wake_word), recognizer)
 
@@ -71,6 +73,30 @@ def test_listener_hears_two_commands_and_has_text_soon_after_each(
         assert 0 < transcript.latency_ms(end) < 400  # generous: timing is the bench's job
     starts = [e.sample for e in events if isinstance(e, SpeechEvent) and e.kind == "start"]
     assert len(starts) == 2 and starts[0] <= spans[0][0]
+
+
+def test_a_command_ends_as_soon_as_nothing_can_follow_it(
+    models_dir: Path, grammar: TwoPassRecognizer
+) -> None:
+    """Audio time, not wall time: a whole command that nothing in the grammar can extend
+    ends at the short silence; one that longer commands begin with waits the longer one, so
+    a speaker's pause before "in the kitchen" does not cut the command in two."""
+    silences = {"end_silence_ms": 64, "extend_silence_ms": 192, "max_silence_ms": 400}
+
+    def waited_ms(*parts) -> list[tuple[str, float]]:
+        audio, _ = concatenate([*parts, silence(0.8)])
+        events = events_of(make_listener(models_dir, grammar, **silences), audio)
+        return [
+            (e.recognition.text, (e.decided - e.speech_end) / 16)
+            for e in events
+            if isinstance(e, TranscriptEvent)
+        ]
+
+    assert waited_ms(speak("turn off the kitchen lights")) == [("turn off the kitchen lights", 64)]
+    assert waited_ms(speak("turn on the lights")) == [("turn on the lights", 192)]
+    lights = speak("turn on the lights", tail_s=0.0)
+    kitchen = speak("in the kitchen", lead_s=0.12)
+    assert [text for text, _ in waited_ms(lights, kitchen)] == ["turn on the lights in the kitchen"]
 
 
 def test_wake_word_gates_commands(models_dir: Path, grammar: TwoPassRecognizer) -> None:

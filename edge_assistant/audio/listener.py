@@ -153,7 +153,9 @@ class Listener:
             return []
         if event.kind == "pause":
             begin = time.perf_counter()
-            recognition = self._utterance.finish_if_complete()
+            recognition = self._utterance.finish_if_complete(
+                event.silence_ms, self.config.vad.extend_silence_ms
+            )
             if recognition is None:
                 return []
             compute = (time.perf_counter() - begin) * 1000

@@ -39,7 +39,16 @@ class VadConfig(StrictModel):
     start_ms: int = Field(64, ge=32, description="Speech this long opens an utterance.")
     pre_roll_ms: int = Field(320, ge=0, le=2000, description="Audio kept before the start.")
     end_silence_ms: int = Field(
-        96, ge=32, description="Silence that ends an utterance the grammar says is complete."
+        96,
+        ge=32,
+        description="Silence that ends an utterance the grammar reads as a whole command that "
+        "nothing can follow.",
+    )
+    extend_silence_ms: int = Field(
+        192,
+        ge=32,
+        description="Silence that ends a whole command which longer ones begin with "
+        "('turn on the lights' ... 'in the kitchen').",
     )
     max_silence_ms: int = Field(
         600, ge=32, description="Silence that ends any utterance (a pause mid-command)."
@@ -51,8 +60,11 @@ class VadConfig(StrictModel):
     def _ordered(self) -> VadConfig:
         if self.end_threshold > self.start_threshold:
             raise ValueError("vad.end_threshold must not exceed vad.start_threshold")
-        if self.max_silence_ms < self.end_silence_ms:
-            raise ValueError("vad.max_silence_ms must be >= vad.end_silence_ms")
+        if not self.end_silence_ms <= self.extend_silence_ms <= self.max_silence_ms:
+            raise ValueError(
+                "vad silences must be ordered: end_silence_ms <= extend_silence_ms <= "
+                "max_silence_ms"
+            )
         return self
 
 

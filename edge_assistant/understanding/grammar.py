@@ -39,6 +39,9 @@ _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
          "eighteen", "nineteen"]  # fmt: skip
 _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+# The command without the skip words that may trail it ("... please"): a reading that is a
+# whole request ends at a short pause even though "please" could still follow.
+REQUEST_RULE = "request"
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 
 
@@ -69,7 +72,8 @@ class JsgfBuilder:
         lines = [
             "#JSGF V1.0;",
             f"grammar {grammar};",
-            f"public <command> = [ <skip> ] ( {' | '.join(alternatives)} ) [ <skip> ];",
+            f"public <command> = <{REQUEST_RULE}> [ <skip> ];",
+            f"<{REQUEST_RULE}> = [ <skip> ] ( {' | '.join(alternatives)} );",
             f"<skip> = ( {skip} );",
             *(f"<{name}> = {body};" for name, body in sorted(self.rules.items())),
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
@@ -14,6 +15,12 @@ SAMPLE_RATE = 16000
 
 class AsrError(EdgeAssistantError):
     """An engine cannot load (missing model, words missing from its dictionary, ...)."""
+
+
+class SentenceStatus(StrEnum):
+    INCOMPLETE = "incomplete"  # not a whole sentence (maybe the start of one)
+    COMPLETE = "complete"  # a whole sentence that nothing can extend
+    EXTENDABLE = "extendable"  # a whole sentence, and the start of longer ones
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,11 @@ class Stream(ABC):
     @abstractmethod
     def finish(self) -> Transcript:
         """The final transcript once the utterance has ended."""
+
+    def status(self) -> SentenceStatus | None:
+        """Where the reading so far stands in the engine's grammar; None: not known (an
+        open-vocabulary engine), the caller tries to finish at the first pause."""
+        return None
 
 
 class AsrEngine(ABC):

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_assistant.audio.asr.base import AsrEngine, AsrError, Stream, Transcript
+from edge_assistant.audio.asr.base import AsrEngine, AsrError, SentenceStatus, Stream, Transcript
+from edge_assistant.audio.asr.phrase_graph import PhraseGraph
 from edge_assistant.audio.asr.pronounce import pronunciations, read_dictionary, read_variants
 from edge_assistant.config.voice import PocketsphinxConfig
 from edge_assistant.home.model import Home
-from edge_assistant.understanding.grammar import build_jsgf
+from edge_assistant.understanding.grammar import REQUEST_RULE, build_jsgf
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,8 @@ class PocketsphinxEngine(AsrEngine):
             if not path.exists():
                 raise AsrError(f"asr pocketsphinx {key}: {path} does not exist")
         self.config = config
+        # where a partial reading stands, without the skip words that may trail a command
+        self.requests = PhraseGraph.from_jsgf(jsgf, REQUEST_RULE)
         self._dir = tempfile.TemporaryDirectory(prefix="edge-assistant-sphinx-")
         grammar_path = Path(self._dir.name) / "commands.jsgf"
         decode_rule = RULE
@@ -225,6 +228,11 @@ class _SphinxStream(Stream):
         start = time.perf_counter()
         self.decoder.process_raw(np.ascontiguousarray(block, dtype=np.int16).tobytes())
         self.decode_ms += (time.perf_counter() - start) * 1000
+
+    def status(self) -> SentenceStatus:
+        """The best path so far (a partial search result, cheap: no end of utterance)."""
+        hyp = self.decoder.hyp()
+        return self.engine.requests.status(hyp.hypstr.split() if hyp is not None else [])
 
     def finish(self) -> Transcript:
         start = time.perf_counter()

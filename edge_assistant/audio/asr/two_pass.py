@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edge_assistant.audio.asr import load_engine
-from edge_assistant.audio.asr.base import AsrEngine, Stream, Transcript
+from edge_assistant.audio.asr.base import AsrEngine, SentenceStatus, Stream, Transcript
 from edge_assistant.config.voice import AsrConfig
 from edge_assistant.home.model import Home
 
@@ -102,11 +102,21 @@ class Utterance:
     def audio(self) -> np.ndarray:
         return np.concatenate(self._audio) if self._audio else np.zeros(0, np.int16)
 
-    def finish_if_complete(self) -> Recognition | None:
-        """At a short pause: the grammar's reading if it is a whole accepted command; else
-        None and the utterance goes on (the grammar engine re-reads the audio so far, once:
-        later pauses of the same utterance wait for the long silence)."""
+    def finish_if_complete(
+        self, silence_ms: int = 0, extend_silence_ms: int = 0
+    ) -> Recognition | None:
+        """At a pause of ``silence_ms``: the grammar's reading if it is a whole accepted
+        command that nothing can follow, or that longer ones begin with and the pause has
+        reached ``extend_silence_ms``; else None and the utterance goes on. Looking at the
+        reading so far is cheap; finishing it ends the search, so when the final reading is
+        not accepted the engine re-reads the audio so far, once (later pauses of the same
+        utterance wait for the long silence)."""
         if self._stream is None or self._checked:
+            return None
+        status = self._stream.status()
+        if status is SentenceStatus.INCOMPLETE or (
+            status is SentenceStatus.EXTENDABLE and silence_ms < extend_silence_ms
+        ):
             return None
         self._checked = True
         start = time.perf_counter()
