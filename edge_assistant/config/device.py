@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from edge_assistant.config.loading import StrictModel, load_yaml_model, validate_data
+from edge_assistant.config.vision import VisionConfig
 from edge_assistant.config.voice import VoiceConfig
 from edge_assistant.errors import ConfigError
 
@@ -116,6 +117,9 @@ class DeviceConfig(StrictModel):
     roles: Roles
     voice: VoiceConfig = Field(
         default_factory=VoiceConfig, description="Capture, VAD, wake word and ASR settings."
+    )
+    vision: VisionConfig = Field(
+        default_factory=VisionConfig, description="Camera, privacy switch, zones, detectors."
     )
 
 
