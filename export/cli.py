@@ -37,7 +37,8 @@ def export_command(
         ),
     ] = False,
     role: Annotated[
-        list[str] | None, typer.Option(help="Only this role (repeatable): text_encoder, vad.")
+        list[str] | None,
+        typer.Option(help="Only this role (repeatable): text_encoder, vad, face_detection, ..."),
     ] = None,
     force: Annotated[
         bool, typer.Option(help="Re-export even when a bundle is up to date.")
@@ -114,6 +115,8 @@ def export_command(
 def _summary(values: dict[str, float]) -> str:
     """The two numbers that matter most, short enough for a table cell."""
     keys = [k for k in values if k.endswith("accuracy")] or list(values)
+    if "max_abs" in values:  # the worst output; the per-output values are in the manifest
+        keys = ["max_abs"]
     return ", ".join(f"{k.replace('_intent_accuracy', ' acc')} {values[k]:.4g}" for k in keys[:2])
 
 

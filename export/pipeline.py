@@ -21,6 +21,7 @@ from export.quiet import quiet_converters
 from export.staging import fingerprint, staged, up_to_date, write_manifest
 from export.text_encoder import TextEncoderExporter, TextEncoderSettings
 from export.vad import VadExporter, VadSettings
+from export.vision import VISION_MODELS, VisionSettings, make_exporters
 
 EXPORT_FORMAT = 2  # bump when a change here alters what gets written
 TOOLS = (
@@ -54,6 +55,8 @@ ALL_VARIANTS: dict[str, list[dict[str, Any]]] = {
         {"backend": "openvino", "precision": "fp32"},
         {"backend": "openvino", "precision": "int8"},
     ],
+    # fp32 only: see export/vision.py for why there is no fp16 or onnxruntime variant.
+    **{role: [{"backend": "openvino", "precision": "fp32"}] for role in VISION_MODELS},
 }
 
 
@@ -120,6 +123,7 @@ def run_export(
     text_settings: TextEncoderSettings | None = None,
     vad_settings: VadSettings | None = None,
     nlu_settings: UnderstandingSettings | None = None,
+    vision_settings: VisionSettings | None = None,
     console: Console | None = None,
 ) -> list[VariantResult]:
     console = console or Console(stderr=True)
@@ -127,6 +131,7 @@ def run_export(
         "text_encoder": TextEncoderExporter(text_settings or TextEncoderSettings()),
         "vad": VadExporter(vad_settings or VadSettings()),
         "understanding": UnderstandingExporter(nlu_settings or UnderstandingSettings(), out),
+        **make_exporters(vision_settings or VisionSettings()),
     }
     jobs = variants if variants is not None else plan(config, all_variants, roles)
     versions = tool_versions()
@@ -155,9 +160,6 @@ def _export_one(
 ) -> VariantResult:
     start = time.perf_counter()
     final = bundle_dir(out, exporter.role, variant)
-    expected = fingerprint(
-        {"format": EXPORT_FORMAT, "tools": versions, **exporter.fingerprint_parts(variant)}
-    )
 
     def result(
         status: str, fidelity: Fidelity | None = None, error: str | None = None
@@ -167,6 +169,11 @@ def _export_one(
             exporter.role, variant.variant(), status, final, seconds, fidelity, error
         )
 
+    try:  # reads (or fetches) the source: a missing one fails this variant, not the run
+        parts = exporter.fingerprint_parts(variant)
+    except EdgeAssistantError as exc:
+        return result("failed", error=str(exc))
+    expected = fingerprint({"format": EXPORT_FORMAT, "tools": versions, **parts})
     if not force and up_to_date(final, expected):
         return result("up to date", fidelity=open_bundle(final, verify=False).manifest.fidelity)
     try:

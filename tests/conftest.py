@@ -28,6 +28,11 @@ def _has_all_bundles(folder: Path) -> bool:
         "understanding/onnxruntime-int8",
         "understanding/openvino-int8",
         "understanding/openvino-int8-s32",
+        "face_detection/openvino-fp32",
+        "palm_detection/openvino-fp32",
+        "hand_landmarks/openvino-fp32",
+        "pose_detection/openvino-fp32",
+        "pose_landmarks/openvino-fp32",
     ]
     return all((folder / w / "manifest.json").exists() for w in wanted)
 

@@ -27,6 +27,11 @@ def test_every_shipped_config_validates(path: Path) -> None:
         "text_encoder",
         "vad",
         "understanding",
+        "face_detection",
+        "palm_detection",
+        "hand_landmarks",
+        "pose_detection",
+        "pose_landmarks",
     }
 
 

@@ -36,15 +36,20 @@ def test_plan_covers_config_and_all_variants() -> None:
         ("vad", "openvino-fp32"),
         ("text_encoder", "onnxruntime-fp32"),  # the fusion model trains on its token states
         ("understanding", "openvino-int8-s32"),
+        ("face_detection", "openvino-fp32"),
+        ("palm_detection", "openvino-fp32"),
+        ("hand_landmarks", "openvino-fp32"),
+        ("pose_detection", "openvino-fp32"),
+        ("pose_landmarks", "openvino-fp32"),
     ]
     everything = {(r, c.variant()) for r, c in plan(npu, all_variants=True)}
     assert ("text_encoder", "onnxruntime-int8") in everything
-    assert len(everything) == 13
+    assert len(everything) == 18
 
 
 def test_unchanged_export_is_skipped(models_dir: Path) -> None:
     results = run_export(load_device_config("cpu"), models_dir, console=QUIET)
-    assert [r.status for r in results] == ["up to date"] * 4
+    assert [r.status for r in results] == ["up to date"] * 9
 
 
 def test_quantization_forced_below_gate_writes_nothing(tmp_path: Path) -> None:

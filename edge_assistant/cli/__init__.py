@@ -10,6 +10,7 @@ from edge_assistant.cli.devices import devices_command
 from edge_assistant.cli.embed import embed_command
 from edge_assistant.cli.grammar import grammar_command
 from edge_assistant.cli.understand import understand_command
+from edge_assistant.cli.vision import watch_command
 from edge_assistant.cli.voice import listen_command, transcribe_command
 from export.cli import export_command  # light: heavy export imports happen inside the command
 
@@ -26,6 +27,7 @@ app.command("understand")(understand_command)
 app.command("grammar")(grammar_command)
 app.command("listen")(listen_command)
 app.command("transcribe")(transcribe_command)
+app.command("watch")(watch_command)
 
 
 def main() -> None:

@@ -62,11 +62,11 @@ def _base_context(home: Home, area: str | None, context: str | None) -> Context:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"--context: not JSON ({exc})") from None
     if area:
-        data["satellite_area"] = _area_id(home, area)
+        data["satellite_area"] = area_id(home, area)
     return validate_data(data, Context, source="--context/--area")
 
 
-def _area_id(home: Home, area: str) -> str:
+def area_id(home: Home, area: str) -> str:
     for a in home.areas:
         if area == a.id or area.casefold() in (n.casefold() for n in a.spoken_names()):
             return a.id

@@ -41,6 +41,12 @@ ROLE_SPECS: dict[str, RoleSpec] = {
     "vad": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
     # The fusion model reads the text encoder's token states, so it shares their length.
     "understanding": RoleSpec(frozenset({"fp32", "int8"}), has_sequence_axis=True),
+    # MediaPipe's vision models: their weights are fp16 already; see export/vision.py.
+    "face_detection": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
+    "palm_detection": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
+    "hand_landmarks": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
+    "pose_detection": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
+    "pose_landmarks": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
 }
 
 
@@ -76,6 +82,11 @@ class Roles(StrictModel):
     text_encoder: RoleConfig
     vad: RoleConfig
     understanding: RoleConfig
+    face_detection: RoleConfig
+    palm_detection: RoleConfig
+    hand_landmarks: RoleConfig
+    pose_detection: RoleConfig
+    pose_landmarks: RoleConfig
 
     @model_validator(mode="after")
     def _check_roles(self) -> Roles:

@@ -60,10 +60,23 @@ class DetectorsConfig(StrictModel):
     """How often each model runs: only as much as the scene needs."""
 
     face_every: int = Field(1, ge=1, description="Face detection every Nth frame.")
+    idle_every: int = Field(
+        4,
+        ge=1,
+        description="While nobody is in view, look at every Nth frame only (an empty room "
+        "costs little; someone walking in is seen within N frames).",
+    )
     hands_need_person: bool = Field(
         True, description="Look for hands only while a person (face or pose) is in view."
     )
-    pose: bool = Field(True, description="Run pose (arm rays for pointing, bodies for presence).")
+    palm_every: int = Field(
+        3, ge=1, description="While no hand is followed, look for palms every Nth frame."
+    )
+    pose_every: int = Field(
+        3,
+        ge=0,
+        description="Pose (bodies for presence, arm rays for pointing) every Nth frame; 0 = off.",
+    )
     min_face_score: float = Field(0.6, gt=0, lt=1)
     min_palm_score: float = Field(0.6, gt=0, lt=1)
     min_hand_score: float = Field(0.5, gt=0, lt=1)

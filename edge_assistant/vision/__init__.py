@@ -1,0 +1,1 @@
+"""Vision: what the camera sees (faces, hands, gestures, bodies) and the zones they fall in."""
