@@ -11,8 +11,8 @@ region of the frame (the cost of following one hand), beside the person's face a
 * pipeline: p50/p95 ms per frame, 1 thread per model, (a) a person and a followed hand,
   (b) a person, (c) an empty room (most frames skipped: ``idle_every``).
 * sustained fps: frames processed back to back with a person in view.
-* CPU: process CPU time while frames come at 15 fps for ``--seconds``, as percent of one
-  core, nobody in view and a person in view.
+* CPU: process CPU time while frames (with sensor noise) come at 15 fps for ``--seconds``,
+  as percent of one core, nobody in view and a person in view.
 * fidelity: the largest max-abs difference against the TFLite reference recorded in the
   bundles' manifests at export.
 
@@ -102,10 +102,14 @@ def pipeline_run(pipeline: VisionPipeline, frames: list[np.ndarray], hand: Roi |
 
 
 def cpu_at_15fps(pipeline: VisionPipeline, frame: np.ndarray, seconds: float) -> float:
+    """Camera noise (sigma 2 grey levels, fresh each frame) on ``frame``, as a sensor has."""
+    rng = np.random.default_rng(0)
+    noisy = [np.clip(frame + rng.normal(0, 2.0, frame.shape), 0, 255).astype(np.uint8)
+             for _ in range(8)]  # fmt: skip
     pipeline.reset()
     start_cpu, start = cpu_s(), time.monotonic()
     for index in range(int(seconds * 15)):
-        pipeline.process(frame, now=index / 15)
+        pipeline.process(noisy[index % len(noisy)], now=index / 15)
         wait = start + (index + 1) / 15 - time.monotonic()
         if wait > 0:
             time.sleep(wait)

@@ -19,6 +19,18 @@ sf.write(sys.argv[1], audio, 16000)
 PY
 edge-assistant listen --config cpu --home examples/home.yaml --audio-file "$WAV"
 rm -f "$WAV"
+# A video file stands in for the camera: a person (a photo from scikit-image) walks into an
+# empty room and leaves; watch prints each change of what it sees, with per-stage timings.
+AVI="$(mktemp --suffix .avi)"
+python - "$AVI" <<'PY'
+import sys
+from pathlib import Path
+sys.path.insert(0, "bench")
+import vision_data
+vision_data.write_video(Path(sys.argv[1]), (frame for frame, _ in vision_data.scene(90)))
+PY
+edge-assistant watch --config cpu --home examples/home.yaml --video-file "$AVI" --area living_room
+rm -f "$AVI"
 edge-assistant understand --config cpu --home examples/home.yaml --area living_room <<'SENTENCES'
 could you kill the lights in the kitchen
 uh make the lamp by the bed red

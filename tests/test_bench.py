@@ -46,3 +46,17 @@ def test_voice_bench_prints_table_and_result(models_dir: Path) -> None:
     assert wanted <= set(result)
     assert result["grammar_acc_clean"] >= 0.5  # six sentences: a smoke floor, not the target
     assert 0 < result["idle_cpu_pct"] < 50
+
+
+def test_vision_bench_prints_table_and_result(models_dir: Path) -> None:
+    proc = run_bench(
+        "vision.py", "--models-dir", str(models_dir), "--frames", "10", "--seconds", "1"
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert any(line.startswith("hand_landmarks   openvino") for line in lines)
+    result = json.loads(lines[-1].removeprefix("RESULT "))
+    assert {"pipeline_p50_ms", "face_p50_ms", "hands_p50_ms", "idle_cpu_pct",
+            "fidelity_max_abs"} <= set(result)  # fmt: skip
+    assert 0 < result["fidelity_max_abs"] < 1e-2
+    assert result["pipeline_p50_ms"] > 0 and result["face_p50_ms"] > 0

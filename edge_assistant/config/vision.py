@@ -69,6 +69,16 @@ class DetectorsConfig(StrictModel):
     hands_need_person: bool = Field(
         True, description="Look for hands only while a person (face or pose) is in view."
     )
+    motion_threshold: float = Field(
+        0.01,
+        ge=0,
+        lt=1,
+        description="While nobody is in view, models run only when this fraction of a small "
+        "grey copy of the frame changed (or every idle_check_s); 0 = always run.",
+    )
+    idle_check_s: float = Field(
+        2.0, gt=0, description="While nobody is in view, run the models at least this often."
+    )
     palm_every: int = Field(
         3, ge=1, description="While no hand is followed, look for palms every Nth frame."
     )

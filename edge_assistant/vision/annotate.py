@@ -65,9 +65,8 @@ def draw(frame_bgr: np.ndarray, result: FrameResult, zones: Zones) -> np.ndarray
         f"speaker area {context.speaker_area or '-'}  gesture {context.gesture}",
         f"pointing at {context.pointing_target or '-'}  {result.timings.get('total', 0):.1f} ms",
     ]
+    cv2.rectangle(image, (0, 0), (430, 8 + 18 * len(lines)), (0, 0, 0), -1)
     for i, text in enumerate(lines):
-        cv2.putText(image, text, (8, 20 + 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3,
-                    cv2.LINE_AA)  # fmt: skip
         cv2.putText(image, text, (8, 20 + 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.5, WHITE, 1,
                     cv2.LINE_AA)  # fmt: skip
     return image

@@ -6,8 +6,9 @@ landmarks (one landmark model run, no detector); the palm detector runs only whi
 is in view (``hands_need_person``) and no hand is being followed, every ``palm_every``
 frames; pose runs every ``pose_every`` frames (its last bodies stand in between), the pose
 detector only while no body is followed; faces run every ``face_every`` frames. While
-nobody is in view only every ``idle_every``-th frame is looked at (faces each look, pose
-every other look), so an empty room costs little.
+nobody is in view only every ``idle_every``-th frame is looked at, and only when it
+changed (``motion_threshold`` on an 80x60 grey thumbnail) or ``idle_check_s`` passed: faces
+each look, pose every third look. So an empty, still room costs almost nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from edge_assistant.vision.zones import Zones
 ROLES = ("face_detection", "palm_detection", "hand_landmarks", "pose_detection", "pose_landmarks")
 HAND_SIZE, POSE_SIZE = 224, 256
 MAX_HANDS = 2
+MOTION_SIZE, MOTION_LEVEL = (80, 60), 12  # thumbnail, grey levels that count as a change
+IDLE_POSE_LOOKS = 3  # an empty room: someone seen from behind (no face) within ~1 s at 15 fps
 # pose landmarks of the arms: shoulder, elbow, wrist, index knuckle (left, right)
 ARMS = ((11, 13, 15, 19), (12, 14, 16, 20))
 
@@ -116,6 +119,8 @@ class VisionPipeline:
         self._last_bodies: list[Body] = []
         self._context = VisionContext()
         self._idle = False
+        self._reference: np.ndarray | None = None  # grey thumbnail of the last idle look
+        self._last_look = -np.inf
         self.frames = 0
 
     @classmethod
@@ -130,6 +135,7 @@ class VisionPipeline:
         self._hand_rois, self._body_roi, self._last_bodies = [], None, []
         self.tracker = SceneTracker(self.config.tracker)
         self._context, self._idle, self.frames = VisionContext(), False, 0
+        self._reference, self._last_look = None, -np.inf
 
     def process(self, frame_bgr: np.ndarray, now: float | None = None) -> FrameResult:
         """One frame (H x W x 3 uint8 BGR). Blocking: run it off the event loop."""
@@ -144,8 +150,9 @@ class VisionPipeline:
         now = time.monotonic() if now is None else now
         det = self.config.detectors
         self.frames += 1
-        if self._idle and self.frames % det.idle_every:
+        if self._idle and (self.frames % det.idle_every or self._still(frame_bgr, now)):
             return FrameResult(self._faces, [], [], self._context, {"total": 0.0})
+        self._last_look = now
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 
@@ -165,8 +172,10 @@ class VisionPipeline:
             self._faces = self.face_decoder(out, box)
             lap("face")
         faces = self._faces
-        # pose on other frames than the palm detector; while idle, on every other look
-        pose_now = step % 2 == 0 if self._idle else self.frames % max(det.pose_every, 1) == 0
+        # pose on other frames than the palm detector; while idle, every IDLE_POSE_LOOKS looks
+        pose_now = (
+            step % IDLE_POSE_LOOKS == 0 if self._idle else self.frames % max(det.pose_every, 1) == 0
+        )
         if det.pose_every and pose_now:
             self._last_bodies = self._bodies(rgb, width, height, lap)
         bodies = self._last_bodies if det.pose_every else []
@@ -183,6 +192,21 @@ class VisionPipeline:
         lap("context")
         timings["total"] = sum(timings.values())
         return FrameResult(faces, hands, bodies, context, timings, pointing)
+
+    def _still(self, frame_bgr: np.ndarray, now: float) -> bool:
+        """An empty room that has not changed since the last look (motion below
+        ``motion_threshold``) and was looked at less than ``idle_check_s`` ago."""
+        det = self.config.detectors
+        small = cv2.cvtColor(cv2.resize(frame_bgr, MOTION_SIZE, interpolation=cv2.INTER_AREA),
+                             cv2.COLOR_BGR2GRAY)  # fmt: skip
+        reference, self._reference = self._reference, small
+        if reference is None or det.motion_threshold == 0:
+            return False
+        moved = float(np.mean(cv2.absdiff(small, reference) > MOTION_LEVEL))
+        if moved >= det.motion_threshold:
+            return False
+        self._reference = reference  # compare with the last look, so slow change adds up
+        return now - self._last_look < det.idle_check_s
 
     def _hands(self, rgb: np.ndarray, width: int, height: int, lap) -> list[Hand]:
         rois = list(self._hand_rois)
@@ -214,7 +238,9 @@ class VisionPipeline:
         return hands
 
     def _bodies(self, rgb: np.ndarray, width: int, height: int, lap) -> list[Body]:
-        roi = self._body_roi
+        # Follow a body from its landmarks only while a face confirms someone is there: the
+        # landmark model alone keeps "seeing" a body in a crop someone has just left.
+        roi = self._body_roi if len(self._faces) else None
         if roi is None:
             tensor, box = letterbox(rgb, POSE)
             out = self.models.run("pose_detection", tensor)
