@@ -18,6 +18,7 @@ from edge_assistant.inference.loader import bundle_dir
 from export.io_spec import describe_io
 from export.nlu.exporter import FEATURE_ENCODER, UnderstandingExporter, UnderstandingSettings
 from export.quiet import quiet_converters
+from export.speaker import SpeakerExporter, SpeakerSettings
 from export.staging import fingerprint, staged, up_to_date, write_manifest
 from export.text_encoder import TextEncoderExporter, TextEncoderSettings
 from export.vad import VadExporter, VadSettings
@@ -54,6 +55,10 @@ ALL_VARIANTS: dict[str, list[dict[str, Any]]] = {
         {"backend": "onnxruntime", "precision": "int8"},
         {"backend": "openvino", "precision": "fp32"},
         {"backend": "openvino", "precision": "int8"},
+    ],
+    "speaker_embedding": [
+        {"backend": "onnxruntime", "precision": "fp32"},
+        {"backend": "openvino", "precision": "fp32"},
     ],
     # fp32 only: see export/vision.py for why there is no fp16 or onnxruntime variant.
     **{role: [{"backend": "openvino", "precision": "fp32"}] for role in VISION_MODELS},
@@ -124,6 +129,7 @@ def run_export(
     vad_settings: VadSettings | None = None,
     nlu_settings: UnderstandingSettings | None = None,
     vision_settings: VisionSettings | None = None,
+    speaker_settings: SpeakerSettings | None = None,
     console: Console | None = None,
 ) -> list[VariantResult]:
     console = console or Console(stderr=True)
@@ -132,6 +138,7 @@ def run_export(
         "vad": VadExporter(vad_settings or VadSettings()),
         "understanding": UnderstandingExporter(nlu_settings or UnderstandingSettings(), out),
         **make_exporters(vision_settings or VisionSettings()),
+        "speaker_embedding": SpeakerExporter(speaker_settings or SpeakerSettings()),
     }
     jobs = variants if variants is not None else plan(config, all_variants, roles)
     versions = tool_versions()

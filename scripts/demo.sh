@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# README's first command: set up, export the default (CPU) bundles, then show the main job
-# so far on the example home: spoken commands -> transcripts, sentences -> commands.
+# README's first command: set up, export the default (CPU) bundles, then show each path on its
+# own (voice, vision, understanding) and finally the main job: `edge-assistant run --demo`.
 set -euo pipefail
 # shellcheck source=setup.sh
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -42,3 +42,6 @@ unlock the front door
 {"text": "is anyone in the kitchen", "context": {"camera": true, "people": {"kitchen": 2}}}
 order me a pizza
 SENTENCES
+# The main job, embedded default: spoken commands and a camera video made on the spot, the log
+# sink; each command's decision, actions and end-of-speech-to-action latency, one JSON line.
+edge-assistant run --demo

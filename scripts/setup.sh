@@ -8,11 +8,13 @@ cd "$REPO"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # libportaudio2: sounddevice's C library (microphone capture); espeak-ng: the spoken test
-# data and the demo's spoken command are synthesized on the spot.
-if ! ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || ! command -v espeak-ng >/dev/null; then
+# data and the demo's spoken command are synthesized on the spot; mosquitto: the MQTT broker
+# the action tests publish to (in /usr/sbin, often not on a user's PATH).
+if ! ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || ! command -v espeak-ng >/dev/null \
+    || ! { command -v mosquitto || [ -x /usr/sbin/mosquitto ]; } >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     as_root apt-get update -qq
-    as_root apt-get install -y -qq libportaudio2 espeak-ng >/dev/null
+    as_root apt-get install -y -qq libportaudio2 espeak-ng mosquitto >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3.11}"

@@ -33,6 +33,8 @@ def _has_all_bundles(folder: Path) -> bool:
         "hand_landmarks/openvino-fp32",
         "pose_detection/openvino-fp32",
         "pose_landmarks/openvino-fp32",
+        "speaker_embedding/onnxruntime-fp32",
+        "speaker_embedding/openvino-fp32",
     ]
     return all((folder / w / "manifest.json").exists() for w in wanted)
 

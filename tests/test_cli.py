@@ -31,7 +31,10 @@ def embed(models: Path, *args: str) -> dict:
     return json.loads(proc.stdout)
 
 
-@pytest.mark.parametrize("command", [[], ["devices"], ["export"], ["embed"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["devices"], ["export"], ["embed"], ["listen"], ["watch"], ["enroll"], ["run"]],
+)
 def test_help_on_every_command(command: list[str]) -> None:
     proc = run(*command, "--help")
     assert proc.returncode == 0

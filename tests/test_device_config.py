@@ -32,6 +32,7 @@ def test_every_shipped_config_validates(path: Path) -> None:
         "hand_landmarks",
         "pose_detection",
         "pose_landmarks",
+        "speaker_embedding",
     }
 
 

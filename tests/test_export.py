@@ -41,15 +41,17 @@ def test_plan_covers_config_and_all_variants() -> None:
         ("hand_landmarks", "openvino-fp32"),
         ("pose_detection", "openvino-fp32"),
         ("pose_landmarks", "openvino-fp32"),
+        ("speaker_embedding", "onnxruntime-fp32"),
     ]
     everything = {(r, c.variant()) for r, c in plan(npu, all_variants=True)}
     assert ("text_encoder", "onnxruntime-int8") in everything
-    assert len(everything) == 18
+    assert ("speaker_embedding", "openvino-fp32") in everything
+    assert len(everything) == 20
 
 
 def test_unchanged_export_is_skipped(models_dir: Path) -> None:
     results = run_export(load_device_config("cpu"), models_dir, console=QUIET)
-    assert [r.status for r in results] == ["up to date"] * 9
+    assert [r.status for r in results] == ["up to date"] * 10
 
 
 def test_quantization_forced_below_gate_writes_nothing(tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ class TranscriptEvent:
     speech_end: int  # end of the last speech frame the VAD saw
     decided: int  # sample at which the end of the utterance was decided
     compute_ms: float  # work after that sample: final search, second pass
+    audio: np.ndarray | None = None  # the utterance (16 kHz int16): speaker verification
 
     def latency_ms(self, true_end: int) -> float:
         """From ``true_end`` (a sample) until the text is ready."""
@@ -171,6 +172,7 @@ class Listener:
         return self._close(recognition, event, (time.perf_counter() - begin) * 1000)
 
     def _close(self, recognition: Recognition, event: VadEvent, compute: float) -> list[Event]:
+        audio = self._utterance.audio if self._utterance is not None else None
         self._utterance = None
         self._awake_until = -1
         self._last_end = event.sample
@@ -179,7 +181,7 @@ class Listener:
             self.wake.reset()
         end = SpeechEvent("end", event.sample)
         transcript = TranscriptEvent(
-            recognition, self._utterance_start, event.speech_end, event.sample, compute
+            recognition, self._utterance_start, event.speech_end, event.sample, compute, audio
         )
         return [end, transcript]
 

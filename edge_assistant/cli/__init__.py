@@ -8,7 +8,9 @@ import typer
 
 from edge_assistant.cli.devices import devices_command
 from edge_assistant.cli.embed import embed_command
+from edge_assistant.cli.enroll import enroll_command
 from edge_assistant.cli.grammar import grammar_command
+from edge_assistant.cli.run import run_command
 from edge_assistant.cli.understand import understand_command
 from edge_assistant.cli.vision import watch_command
 from edge_assistant.cli.voice import listen_command, transcribe_command
@@ -28,6 +30,8 @@ app.command("grammar")(grammar_command)
 app.command("listen")(listen_command)
 app.command("transcribe")(transcribe_command)
 app.command("watch")(watch_command)
+app.command("run")(run_command)
+app.command("enroll")(enroll_command)
 
 
 def main() -> None:

@@ -13,7 +13,11 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from edge_assistant.config.actions import ActionsConfig
+from edge_assistant.config.daemon import DaemonConfig
+from edge_assistant.config.journal import JournalConfig
 from edge_assistant.config.loading import StrictModel, load_yaml_model, validate_data
+from edge_assistant.config.policy import PolicyConfig
 from edge_assistant.config.vision import VisionConfig
 from edge_assistant.config.voice import VoiceConfig
 from edge_assistant.errors import ConfigError
@@ -47,6 +51,8 @@ ROLE_SPECS: dict[str, RoleSpec] = {
     "hand_landmarks": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
     "pose_detection": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
     "pose_landmarks": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
+    # Resemblyzer's voice encoder: fixed 160-frame partials, so static shapes but a batch.
+    "speaker_embedding": RoleSpec(frozenset({"fp32"}), has_sequence_axis=False),
 }
 
 
@@ -87,6 +93,7 @@ class Roles(StrictModel):
     hand_landmarks: RoleConfig
     pose_detection: RoleConfig
     pose_landmarks: RoleConfig
+    speaker_embedding: RoleConfig
 
     @model_validator(mode="after")
     def _check_roles(self) -> Roles:
@@ -131,6 +138,19 @@ class DeviceConfig(StrictModel):
     )
     vision: VisionConfig = Field(
         default_factory=VisionConfig, description="Camera, privacy switch, zones, detectors."
+    )
+    actions: ActionsConfig = Field(
+        default_factory=ActionsConfig, description="Where commands go: log, mqtt, home_assistant."
+    )
+    policy: PolicyConfig = Field(
+        default_factory=PolicyConfig,
+        description="Verification and confirmation of sensitive commands.",
+    )
+    journal: JournalConfig = Field(
+        default_factory=JournalConfig, description="The SQLite journal of commands and outcomes."
+    )
+    daemon: DaemonConfig = Field(
+        default_factory=DaemonConfig, description="Name, area, queues, health endpoint, stop."
     )
 
 

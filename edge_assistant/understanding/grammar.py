@@ -42,6 +42,9 @@ _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ni
 # The command without the skip words that may trail it ("... please"): a reading that is a
 # whole request ends at a short pause even though "please" could still follow.
 REQUEST_RULE = "request"
+# What the policy's confirmation question may be answered with (policy/policy.py reads them).
+ANSWERS = ("yes", "yes please", "yeah", "yep", "confirm", "do it", "okay", "sure", "no",
+           "no thanks", "nope", "cancel", "stop", "never mind")  # fmt: skip
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 
 
@@ -68,6 +71,7 @@ class JsgfBuilder:
                 continue
             if body:
                 alternatives.append(body)
+        alternatives += [" | ".join(ANSWERS)]  # replies to "Are you sure?"
         skip = " | ".join(to_words(w) for w in ha_data()["skip_words"])
         lines = [
             "#JSGF V1.0;",

@@ -1,0 +1,237 @@
+"""Actions: what a Command does to each device, and the Sink contract that carries it out.
+
+An Action is a Home Assistant service call on one device of the home (``light.turn_on`` with
+``brightness_pct``), whatever the transport. Its values are numbers or names from a closed
+list (Home Assistant's colours), never text from the transcript, so no sink ever puts words
+that were spoken into a topic, a URL or a payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+from edge_assistant.errors import EdgeAssistantError
+from edge_assistant.home.model import Device, Home
+from edge_assistant.understanding.intents import COLORS, Command
+
+
+class ActionError(EdgeAssistantError):
+    """A sink cannot start (missing secret, unsafe file, refused credentials)."""
+
+
+class ActionRefused(ActionError, ValueError):
+    """A command or action that must not run: an unknown device, intent or value."""
+
+
+# intent -> device domain -> Home Assistant service. A domain missing here cannot do that
+# intent (a sensor cannot be turned on), and the command is refused.
+_SWITCHED = ("light", "switch", "fan", "media_player", "climate")
+SERVICES: dict[str, dict[str, str]] = {
+    "HassTurnOn": {
+        **dict.fromkeys(_SWITCHED, "turn_on"),
+        "cover": "open_cover",
+        "lock": "lock",
+        "vacuum": "start",
+        "alarm_control_panel": "alarm_arm_away",
+    },
+    "HassTurnOff": {
+        **dict.fromkeys(_SWITCHED, "turn_off"),
+        "cover": "close_cover",
+        "lock": "unlock",
+        "vacuum": "return_to_base",
+        "alarm_control_panel": "alarm_disarm",
+    },
+    "HassLightSet": {"light": "turn_on"},
+    "HassSetPosition": {"cover": "set_cover_position", "fan": "set_percentage"},
+    "HassClimateSetTemperature": {"climate": "set_temperature"},
+    "HassMediaPause": {"media_player": "media_pause"},
+    "HassMediaUnpause": {"media_player": "media_play"},
+    "HassMediaNext": {"media_player": "media_next_track"},
+    "HassSetVolume": {"media_player": "volume_set"},
+    "HassVacuumStart": {"vacuum": "start"},
+}
+# Understood, but not a device action: the caller answers or handles them itself.
+NOT_ACTIONS = frozenset({"HassGetState", "HassStartTimer", "HassCancelTimer", "HassNevermind"})
+
+
+@dataclass(frozen=True)
+class Action:
+    """One Home Assistant service call on one device of the home."""
+
+    device_id: str
+    domain: str
+    service: str  # turn_on, open_cover, set_cover_position, volume_set, ...
+    data: dict[str, Any] = field(default_factory=dict)  # brightness_pct, position, ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "device_id": self.device_id,
+            "domain": self.domain,
+            "service": self.service,
+            "data": dict(self.data),
+        }
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: Action
+    ok: bool
+    error: str | None = None  # why it failed, for the user and the log
+    attempts: int = 0  # tries on the transport; 0 when refused before any
+    ms: float = 0.0
+    detail: dict[str, Any] = field(default_factory=dict)  # topic, HTTP status, ...
+
+
+def actions_for(command: Command, home: Home) -> list[Action]:
+    """The actions a Command asks for, one per target device.
+
+    State queries, timers and "never mind" are no actions: ``[]``. Anything that cannot be
+    done exactly as understood raises ActionRefused (a ValueError): a command that was not
+    understood, an unknown intent, a target not in the home, a domain voice may not control,
+    an intent the device cannot do, a missing or out-of-range value. Verifying the speaker
+    for a command that ``needs_verification`` is the caller's job, before this.
+    """
+    if command.intent is None:
+        raise ActionRefused(f"not understood: {command.reason or 'no intent'}")
+    if command.intent in NOT_ACTIONS:
+        return []
+    services = SERVICES.get(command.intent)
+    if services is None:
+        known = ", ".join(sorted([*SERVICES, *NOT_ACTIONS]))
+        raise ActionRefused(f"unknown intent {command.intent!r} (known: {known})")
+    if not command.targets:
+        raise ActionRefused(f"{command.intent}: no target device")
+    actions = []
+    for device_id in command.targets:
+        device = device_in(home, device_id)
+        allowed = home.policies.voice_domains
+        if allowed is not None and device.domain not in allowed:
+            raise ActionRefused(f"{device.id}: voice may not control {device.domain} devices")
+        service = services.get(device.domain)
+        if service is None:
+            raise ActionRefused(f"{command.intent} cannot apply to {device.domain} {device.id}")
+        data = _service_data(command.intent, device, command.slots)
+        actions.append(Action(device.id, device.domain, service, data))
+    return actions
+
+
+def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[str, Any]:
+    """Service data from the value slots; every other slot (names, areas) is ignored."""
+    if intent == "HassLightSet":
+        data: dict[str, Any] = {}
+        if "brightness" in slots:
+            _require(device, "brightness")
+            data["brightness_pct"] = _percent(slots, "brightness")
+        if "color" in slots:
+            _require(device, "color")
+            color = slots["color"]
+            if not isinstance(color, str) or color not in COLORS:
+                raise ActionRefused(f"unknown color (known: {', '.join(COLORS)})")
+            data["color_name"] = color
+        if not data:
+            raise ActionRefused("HassLightSet needs a brightness or a color")
+        return data
+    if intent == "HassSetPosition":
+        _require(device, "position")
+        key = "percentage" if device.domain == "fan" else "position"
+        return {key: _percent(slots, "position")}
+    if intent == "HassSetVolume":
+        _require(device, "volume")
+        return {"volume_level": round(_percent(slots, "volume_level") / 100, 2)}
+    if intent == "HassClimateSetTemperature":
+        _require(device, "temperature")
+        return {"temperature": _number(slots, "temperature", -50, 150)}
+    return {}
+
+
+def _require(device: Device, capability: str) -> None:
+    if capability not in device.capabilities:
+        has = ", ".join(device.capabilities) or "none"
+        raise ActionRefused(f"{device.id} has no {capability} capability (has: {has})")
+
+
+def _percent(slots: dict[str, Any], key: str) -> int:
+    return round(_number(slots, key, 0, 100))
+
+
+def _number(slots: dict[str, Any], key: str, low: float, high: float) -> float:
+    value = slots.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ActionRefused(f"slot {key!r} needs a number")
+    if not low <= value <= high:
+        raise ActionRefused(f"slot {key!r} is {value}, outside {low:g}..{high:g}")
+    return value
+
+
+def device_in(home: Home, device_id: str) -> Device:
+    """The home's device with this id; ActionRefused (listing none of them) otherwise."""
+    for device in home.devices:
+        if device.id == device_id:
+            return device
+    raise ActionRefused(f"device {device_id[:80]!r} is not in the home; refused")
+
+
+def checked_device(home: Home, action: Action) -> Device:
+    """The device an action is for, refusing one that is not in the home or not its domain
+    (an Action can be built by hand, not only by actions_for)."""
+    device = device_in(home, action.device_id)
+    if device.domain != action.domain:
+        raise ActionRefused(f"{device.id} is a {device.domain}, not a {action.domain[:40]}")
+    return device
+
+
+async def execute_all(sink: Sink, actions: list[Action], deadline: float) -> list[ActionResult]:
+    """Every action at once (all the kitchen lights switch together), one shared deadline;
+    results in the order of ``actions``."""
+    return list(await asyncio.gather(*(sink.execute(a, deadline) for a in actions)))
+
+
+class Sink(ABC):
+    """Carries actions out. ``execute`` and ``get_state`` are called on the event loop;
+    ``execute`` never raises for a transport failure, it returns ``ok=False`` and why."""
+
+    type: ClassVar[str]
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+
+    async def start(self) -> None:
+        """Open connections, read secrets. Raises ActionError for a configuration that
+        cannot work (unsafe token file, refused credentials); an unreachable server is not
+        one: it is retried while running."""
+        return None  # nothing to open here
+
+    async def close(self) -> None:
+        """Close connections; pending actions fail."""
+        return None  # nothing to close here
+
+    @abstractmethod
+    async def execute(self, action: Action, deadline: float) -> ActionResult:
+        """Carry ``action`` out, retrying until ``deadline`` (``time.monotonic()`` based)."""
+
+    async def get_state(self, device_id: str) -> dict[str, Any] | None:
+        """``{"state": ..., "attributes": {...}}`` of a device of the home, or None when
+        not known. Raises ActionRefused for a device that is not in the home."""
+        device_in(self.home, device_id)
+        return None
+
+    async def publish_event(self, kind: str, payload: dict[str, Any]) -> None:
+        """The assistant's own events ("heard", "did") for other rooms; a no-op here."""
+        return None  # only a sink with a bus (mqtt) shares events
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,145 @@
+"""What an Action looks like on MQTT: one message per action, following Home Assistant's MQTT
+integration defaults, so a device set up for Home Assistant understands the assistant too.
+
+==================  ==========================================  ===============================
+domain              topic                                       payload
+==================  ==========================================  ===============================
+light               command_topic                               JSON schema: {"state": "ON",
+                                                                "brightness": 0-255,
+                                                                "color": {"r", "g", "b"}};
+                                                                {"state": "OFF"}
+switch, fan         command_topic                               ON / OFF
+fan speed           <command_topic>/percentage                  0-100 (percentage_command_topic)
+cover               command_topic                               OPEN / CLOSE / STOP
+cover position      <command_topic>/position                    0-100, 100 = open
+                                                                (set_position_topic)
+lock                command_topic                               LOCK / UNLOCK
+climate             command_topic                               ON / OFF (power_command_topic)
+climate setpoint    <command_topic>/temperature                 number (temperature_command_topic)
+vacuum              command_topic                               start / return_to_base / stop /
+                                                                pause (the state schema's)
+alarm_control_panel command_topic                               ARM_AWAY / ARM_HOME / DISARM
+media_player        command_topic                               {"command": <service>, **data}
+                                                                (Home Assistant has no MQTT
+                                                                media player; ours is JSON)
+==================  ==========================================  ===============================
+
+Every topic is the device's ``command_topic`` from home.yaml or that plus a fixed suffix
+from this table; every payload is a constant of this table or JSON built from numbers and
+Home Assistant colour names. Nothing said reaches a topic or a payload.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from edge_assistant.actions.base import Action, ActionRefused
+from edge_assistant.home.model import Device
+from edge_assistant.understanding.intents import COLORS
+
+_FORBIDDEN = re.compile(r"[+#\x00]")
+MAX_TOPIC_BYTES = 65535
+
+# domain -> service -> the plain payload on command_topic
+PLAIN: dict[str, dict[str, str]] = {
+    "switch": {"turn_on": "ON", "turn_off": "OFF"},
+    "fan": {"turn_on": "ON", "turn_off": "OFF"},
+    "cover": {"open_cover": "OPEN", "close_cover": "CLOSE", "stop_cover": "STOP"},
+    "lock": {"lock": "LOCK", "unlock": "UNLOCK"},
+    "climate": {"turn_on": "ON", "turn_off": "OFF"},
+    "vacuum": {
+        "start": "start",
+        "return_to_base": "return_to_base",
+        "stop": "stop",
+        "pause": "pause",
+    },
+    "alarm_control_panel": {
+        "alarm_arm_away": "ARM_AWAY",
+        "alarm_arm_home": "ARM_HOME",
+        "alarm_disarm": "DISARM",
+    },
+}
+# (domain, service) -> (topic suffix, the data key whose number is the payload)
+VALUE_TOPICS: dict[tuple[str, str], tuple[str, str]] = {
+    ("fan", "set_percentage"): ("percentage", "percentage"),
+    ("cover", "set_cover_position"): ("position", "position"),
+    ("climate", "set_temperature"): ("temperature", "temperature"),
+}
+MEDIA_SERVICES = {"turn_on", "turn_off", "media_play", "media_pause", "media_next_track",
+                  "media_previous_track", "media_stop", "volume_set"}  # fmt: skip
+MEDIA_DATA = {"volume_level"}
+# CSS colours, as Home Assistant turns a color_name into RGB.
+RGB: dict[str, tuple[int, int, int]] = {
+    "white": (255, 255, 255), "black": (0, 0, 0), "red": (255, 0, 0),
+    "orange": (255, 165, 0), "yellow": (255, 255, 0), "green": (0, 128, 0),
+    "blue": (0, 0, 255), "purple": (128, 0, 128), "brown": (165, 42, 42),
+    "pink": (255, 192, 203), "turquoise": (64, 224, 208),
+}  # fmt: skip
+assert set(RGB) == set(COLORS)
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: str
+
+
+def command_message(device: Device, action: Action) -> Message:
+    """The one message that carries ``action`` to ``device``; ActionRefused when the device
+    has no MQTT topics or the service has no convention here."""
+    if device.mqtt is None:
+        raise ActionRefused(
+            f"{device.id} has no mqtt command_topic in home.yaml, so the mqtt sink cannot "
+            f"control it" + (f" (it has entity_id {device.entity_id})" if device.entity_id else "")
+        )
+    base = device.mqtt.command_topic
+    key = (device.domain, action.service)
+    if device.domain == "light":
+        message = Message(base, _light_payload(action))
+    elif key in VALUE_TOPICS:
+        suffix, data_key = VALUE_TOPICS[key]
+        message = Message(f"{base}/{suffix}", json.dumps(_number(action.data, data_key)))
+    elif action.service in PLAIN.get(device.domain, {}):
+        message = Message(base, PLAIN[device.domain][action.service])
+    elif device.domain == "media_player" and action.service in MEDIA_SERVICES:
+        data = {k: _number(action.data, k) for k in action.data if k in MEDIA_DATA}
+        message = Message(base, json.dumps({"command": action.service, **data}))
+    else:
+        raise ActionRefused(f"no MQTT convention for {device.domain}.{action.service[:40]}")
+    check_topic(message.topic)
+    return message
+
+
+def _light_payload(action: Action) -> str:
+    if action.service == "turn_off":
+        return json.dumps({"state": "OFF"})
+    if action.service != "turn_on":
+        raise ActionRefused(f"no MQTT convention for light.{action.service[:40]}")
+    payload: dict[str, Any] = {"state": "ON"}
+    if "brightness_pct" in action.data:
+        percent = _number(action.data, "brightness_pct")
+        payload["brightness"] = round(max(0.0, min(100.0, percent)) * 255 / 100)
+    if "color_name" in action.data:
+        name = action.data["color_name"]
+        if name not in RGB:
+            raise ActionRefused(f"unknown color (known: {', '.join(RGB)})")
+        payload["color"] = dict(zip("rgb", RGB[name], strict=True))
+    return json.dumps(payload)
+
+
+def _number(data: dict[str, Any], key: str) -> int | float:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ActionRefused(f"{key} must be a number")
+    return value
+
+
+def check_topic(topic: str) -> str:
+    """A topic to publish on: not empty, no wildcard or NUL, within MQTT's length limit."""
+    if not topic or _FORBIDDEN.search(topic) or len(topic.encode()) > MAX_TOPIC_BYTES:
+        raise ActionRefused(f"unsafe MQTT topic {topic[:80]!r}")
+    return topic

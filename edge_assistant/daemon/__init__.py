@@ -1,0 +1,1 @@
+"""The daemon: ``edge-assistant run``."""

@@ -1,0 +1,1 @@
+"""Feedback to the people in the room: spoken responses and short chimes."""

@@ -1,0 +1,68 @@
+"""The journal's tables, as numbered migrations.
+
+``MIGRATIONS[i]`` takes a journal from version ``i`` to ``i + 1``: a tuple of single SQL
+statements run in one transaction with its row in ``schema_version``, so a journal is always
+at a whole version. Add a change as a new entry at the end; never edit one that has shipped.
+
+Times are Unix seconds (``time.time()``); JSON columns hold ``json.dumps`` objects; ``audio``
+is 16 kHz mono int16 little-endian PCM, written only when the config's ``store_audio`` is on.
+"""
+
+from __future__ import annotations
+
+DECISIONS = ("allow", "refuse", "confirm", "not_understood", "confirmed", "cancelled", "expired")
+ACTION_STATES = ("pending", "done", "failed", "interrupted")
+
+VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied REAL NOT NULL)"
+)
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE utterances (
+            id INTEGER PRIMARY KEY,
+            time REAL NOT NULL,
+            source TEXT NOT NULL,             -- the device that heard it (daemon.name)
+            text TEXT NOT NULL,
+            engine TEXT,                      -- the ASR engine that produced the text
+            timings TEXT NOT NULL DEFAULT '{}',
+            audio BLOB                        -- only with store_audio
+        )""",
+        "CREATE INDEX utterances_time ON utterances (time)",
+        f"""CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            time REAL NOT NULL,
+            utterance_id INTEGER REFERENCES utterances (id) ON DELETE SET NULL,
+            answers INTEGER REFERENCES decisions (id) ON DELETE SET NULL,  -- 'confirm' it settles
+            command TEXT NOT NULL,            -- Command.to_json()
+            decision TEXT NOT NULL CHECK (decision IN ({_one_of(DECISIONS)})),
+            reason TEXT NOT NULL DEFAULT '',
+            timings TEXT NOT NULL DEFAULT '{{}}'
+        )""",
+        "CREATE INDEX decisions_time ON decisions (time)",
+        "CREATE INDEX decisions_utterance ON decisions (utterance_id)",
+        "CREATE INDEX decisions_answers ON decisions (answers)",
+        f"""CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            decision_id INTEGER REFERENCES decisions (id) ON DELETE SET NULL,
+            device_id TEXT NOT NULL,
+            service TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{{}}',
+            state TEXT NOT NULL CHECK (state IN ({_one_of(ACTION_STATES)})),
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            started REAL NOT NULL,
+            finished REAL,
+            ms REAL,
+            pid INTEGER NOT NULL              -- the process that sent it
+        )""",
+        "CREATE INDEX actions_started ON actions (started)",
+        "CREATE INDEX actions_decision ON actions (decision_id)",
+        "CREATE INDEX actions_pending ON actions (state) WHERE state = 'pending'",
+    ),
+)

@@ -1,0 +1,747 @@
+"""Actions on real things: a real Mosquitto broker (stopped and restarted mid-run) with a real
+subscriber reading back topics, payloads and QoS, and a small real Home Assistant REST server
+(aiohttp) that checks the bearer token and can refuse, fail or stall on cue.
+
+Commands built here carry hostile text in their slots ("# / +", 10 kB strings): none of it
+may reach a topic, and every JSON payload must stay valid JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from edge_assistant.actions import (
+    SINKS,
+    Action,
+    ActionError,
+    ActionRefused,
+    ActionResult,
+    Sink,
+    actions_for,
+    execute_all,
+    load_sink,
+)
+from edge_assistant.actions.home_assistant import HomeAssistantSink
+from edge_assistant.actions.log_sink import LogSink
+from edge_assistant.actions.mqtt_sink import MqttSink
+from edge_assistant.config.actions import (
+    ActionsConfig,
+    HomeAssistantSinkConfig,
+    LogSinkConfig,
+    MqttSinkConfig,
+)
+from edge_assistant.config.loading import validate_data
+from edge_assistant.errors import ConfigError
+from edge_assistant.home import load_home
+from edge_assistant.understanding.intents import Command
+from tests.conftest import REPO
+from tests.mosquitto import (
+    MOSQUITTO,
+    SKIP_REASON,
+    Mosquitto,
+    Subscriber,
+    free_port,
+    mosquitto_broker,
+)
+
+HOME = load_home(REPO / "examples" / "home.yaml")
+HOSTILE = "turn on # / + kitchen\x00"
+HUGE = "x" * 10240 + "/#/+"
+
+__all__ = ["mosquitto_broker"]  # a fixture: used by name
+
+
+def command(intent: str | None, *targets: str, **slots: Any) -> Command:
+    return Command(text="test", intent=intent, slots=slots, confidence=0.9, targets=targets)
+
+
+def in_s(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+def one(results: list[ActionResult]) -> ActionResult:
+    assert len(results) == 1
+    return results[0]
+
+
+# -- commands to actions -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cmd", "expected"),
+    [
+        (command("HassTurnOn", "kitchen_ceiling"), [("light", "turn_on", {})]),
+        (command("HassTurnOff", "coffee_machine"), [("switch", "turn_off", {})]),
+        (command("HassTurnOn", "front_door"), [("lock", "lock", {})]),
+        (command("HassTurnOff", "front_door"), [("lock", "unlock", {})]),
+        (command("HassTurnOn", "garage_door"), [("cover", "open_cover", {})]),
+        (command("HassTurnOff", "kitchen_blind"), [("cover", "close_cover", {})]),
+        (command("HassTurnOn", "alarm"), [("alarm_control_panel", "alarm_arm_away", {})]),
+        (command("HassTurnOff", "robot_vacuum"), [("vacuum", "return_to_base", {})]),
+        (
+            command("HassLightSet", "bedside_lamp", brightness=40, color="red"),
+            [("light", "turn_on", {"brightness_pct": 40, "color_name": "red"})],
+        ),
+        (
+            command("HassSetPosition", "kitchen_blind", position=30),
+            [("cover", "set_cover_position", {"position": 30})],
+        ),
+        (
+            command("HassSetPosition", "bedroom_fan", position=60.4),
+            [("fan", "set_percentage", {"percentage": 60})],
+        ),
+        (
+            command("HassClimateSetTemperature", "thermostat", temperature=21.5),
+            [("climate", "set_temperature", {"temperature": 21.5})],
+        ),
+        (command("HassMediaPause", "tv"), [("media_player", "media_pause", {})]),
+        (command("HassMediaUnpause", "tv"), [("media_player", "media_play", {})]),
+        (command("HassMediaNext", "office_speaker"), [("media_player", "media_next_track", {})]),
+        (
+            command("HassSetVolume", "office_speaker", volume_level=35),
+            [("media_player", "volume_set", {"volume_level": 0.35})],
+        ),
+        (command("HassVacuumStart", "robot_vacuum"), [("vacuum", "start", {})]),
+        (
+            command("HassTurnOff", "kitchen_ceiling", "kitchen_counter", area="Kitchen"),
+            [("light", "turn_off", {}), ("light", "turn_off", {})],
+        ),
+    ],
+)
+def test_commands_map_to_home_assistant_services(
+    cmd: Command, expected: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    actions = actions_for(cmd, HOME)
+    assert [(a.domain, a.service, a.data) for a in actions] == expected
+    assert [a.device_id for a in actions] == list(cmd.targets)
+
+
+@pytest.mark.parametrize("intent", ["HassGetState", "HassStartTimer", "HassCancelTimer"])
+def test_state_queries_and_timers_are_no_actions(intent: str) -> None:
+    assert actions_for(command(intent, "kitchen_ceiling", minutes=5), HOME) == []
+
+
+@pytest.mark.parametrize(
+    ("cmd", "reason"),
+    [
+        (Command(text="blah", intent=None, reason="no intent matched"), "no intent matched"),
+        (command("HassDance", "kitchen_ceiling"), "unknown intent 'HassDance'"),
+        (command("HassTurnOn", "kitchen_ceiling", "neighbours_door"), "not in the home"),
+        (command("HassTurnOn", "kitchen/#"), "not in the home"),
+        (command("HassTurnOn", HUGE), "not in the home"),
+        (command("HassTurnOn"), "no target"),
+        (command("HassTurnOn", "hall_sensor"), "cannot apply to binary_sensor"),
+        (command("HassSetPosition", "kitchen_ceiling", position=5), "cannot apply to light"),
+        (command("HassLightSet", "hall_light", color="red"), "no color capability"),
+        (command("HassLightSet", "bedside_lamp", color=HOSTILE), "unknown color"),
+        (command("HassLightSet", "bedside_lamp", color=HUGE), "unknown color"),
+        (command("HassLightSet", "bedside_lamp", brightness="50"), "needs a number"),
+        (command("HassLightSet", "bedside_lamp", brightness=True), "needs a number"),
+        (command("HassLightSet", "bedside_lamp", brightness=float("nan")), "needs a number"),
+        (command("HassLightSet", "bedside_lamp"), "needs a brightness or a color"),
+        (command("HassSetPosition", "kitchen_blind", position=250), "outside 0..100"),
+        (command("HassClimateSetTemperature", "thermostat", temperature=1e9), "outside"),
+    ],
+)
+def test_commands_that_cannot_be_done_exactly_are_refused(cmd: Command, reason: str) -> None:
+    with pytest.raises(ValueError, match=None) as raised:
+        actions_for(cmd, HOME)
+    assert isinstance(raised.value, ActionRefused)
+    assert reason in str(raised.value)
+    assert len(str(raised.value)) < 300  # a 10 kB id is not echoed back whole
+
+
+def test_voice_domains_policy_is_enforced() -> None:
+    home = HOME.model_copy(
+        update={"policies": HOME.policies.model_copy(update={"voice_domains": ("light",)})}
+    )
+    assert actions_for(command("HassTurnOn", "kitchen_ceiling"), home)
+    with pytest.raises(ActionRefused, match="voice may not control lock"):
+        actions_for(command("HassTurnOff", "front_door"), home)
+
+
+# -- config and registry -------------------------------------------------------------------
+
+
+def test_config_defaults_and_precise_errors() -> None:
+    config = ActionsConfig()
+    assert config.sink == LogSinkConfig() and config.ttl_s == 10
+    mqtt = validate_data({"sink": {"type": "mqtt", "host": "broker"}}, ActionsConfig, "x.yaml")
+    assert isinstance(mqtt.sink, MqttSinkConfig) and mqtt.sink.port == 1883 and mqtt.sink.qos == 1
+    bad = [
+        ({"type": "mqtt", "host": "b", "pasword_env": "P"}, "sink.mqtt.pasword_env: unknown key"),
+        ({"type": "mqtt", "host": "b", "password_env": "P"}, "a password needs a username"),
+        ({"type": "mqtt", "host": "b", "base_topic": "a/#"}, "base_topic"),
+        ({"type": "mqtt", "host": "b", "client_id": "a/b"}, "client_id"),
+        ({"type": "mqtt", "host": "b", "certfile": "c.pem"}, "certfile and keyfile go together"),
+        ({"type": "mqtt", "host": "b", "qos": 0}, "sink.mqtt.qos"),
+        ({"type": "home_assistant", "url": "ha.local"}, "url must be http(s)"),
+        ({"type": "home_assistant", "url": "http://ha", "token_env": "my token"}, "NAME"),
+        ({"type": "zigbee"}, "'log', 'mqtt', 'home_assistant'"),
+    ]
+    for sink, message in bad:
+        with pytest.raises(ConfigError) as raised:
+            validate_data({"sink": sink}, ActionsConfig, "device.yaml")
+        assert message in str(raised.value), str(raised.value)
+
+
+def test_registry_has_one_sink_per_config_type() -> None:
+    configs = [
+        LogSinkConfig(),
+        MqttSinkConfig(type="mqtt", host="127.0.0.1"),
+        HomeAssistantSinkConfig(type="home_assistant", url="http://127.0.0.1:1"),
+    ]
+    assert sorted(SINKS) == sorted(c.type for c in configs)
+    for config, kind in zip(configs, (LogSink, MqttSink, HomeAssistantSink), strict=True):
+        sink = load_sink(config, HOME)  # builds only: no connection before start()
+        assert isinstance(sink, kind) and isinstance(sink, Sink) and sink.type == config.type
+
+
+def test_log_sink_logs_one_json_line_per_action(caplog: pytest.LogCaptureFixture) -> None:
+    sink = load_sink(LogSinkConfig(), HOME)
+    assert isinstance(sink, LogSink)
+    actions = actions_for(command("HassLightSet", "bedside_lamp", brightness=40), HOME)
+    kitchen = actions_for(command("HassTurnOff", "kitchen_ceiling", "kitchen_counter"), HOME)
+
+    async def main() -> list[ActionResult]:
+        async with sink:
+            results = [await sink.execute(a, in_s(1)) for a in actions]
+            results.append(
+                await sink.execute(Action("garage_gate", "cover", "open_cover"), in_s(1))
+            )
+            assert await sink.get_state("bedside_lamp") is None
+            await sink.publish_event("heard", {"text": HOSTILE})  # no bus: a no-op
+            both = await execute_all(sink, kitchen, in_s(1))
+            assert [r.action for r in both] == kitchen and all(r.ok for r in both)
+            return results
+
+    with caplog.at_level(logging.INFO, logger="edge_assistant.actions"):
+        ok, refused = asyncio.run(main())
+    assert ok.ok and ok.attempts == 1
+    assert not refused.ok and "not in the home" in (refused.error or "")
+    assert sink.done == actions + kitchen
+    logged = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name == "edge_assistant.actions"
+    ]
+    assert logged == [{"action": a.to_json()} for a in actions + kitchen]
+
+
+# -- mqtt ----------------------------------------------------------------------------------
+
+
+def mqtt_config(broker: Mosquitto, **fields: Any) -> MqttSinkConfig:
+    fields = {"reconnect_initial_s": 0.05, "reconnect_max_s": 0.2, **fields}
+    return MqttSinkConfig(type="mqtt", host=broker.host, port=broker.port, **fields)
+
+
+@pytest.fixture
+def subscriber(mosquitto_broker: Mosquitto) -> Iterator[Subscriber]:
+    sub = Subscriber(mosquitto_broker)
+    yield sub
+    sub.close()
+
+
+def test_mqtt_publishes_home_assistant_payloads_with_qos1(
+    mosquitto_broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    commands = [
+        command("HassLightSet", "bedside_lamp", brightness=40, color="red"),
+        command("HassTurnOff", "kitchen_ceiling"),
+        command("HassTurnOn", "coffee_machine"),
+        command("HassTurnOn", "garage_door"),
+        command("HassSetPosition", "kitchen_blind", position=30),
+        command("HassSetPosition", "bedroom_fan", position=60),
+        command("HassClimateSetTemperature", "office_heater", temperature=21.5),
+    ]
+    expected = [
+        (
+            "home/bedroom/bedside/set",
+            {"state": "ON", "brightness": 102, "color": {"r": 255, "g": 0, "b": 0}},
+        ),
+        ("home/kitchen/ceiling/set", {"state": "OFF"}),
+        ("home/kitchen/coffee/set", "ON"),
+        ("home/garage/door/set", "OPEN"),
+        ("home/kitchen/blind/set/position", 30),
+        ("home/bedroom/fan/set/percentage", 60),
+        ("home/office/heater/set/temperature", 21.5),
+    ]
+
+    async def main() -> list[ActionResult]:
+        async with load_sink(mqtt_config(mosquitto_broker), HOME) as sink:
+            return [await sink.execute(a, in_s(3)) for c in commands for a in actions_for(c, HOME)]
+
+    results = asyncio.run(main())
+    assert all(r.ok and r.attempts == 1 and r.error is None for r in results), results
+    messages = subscriber.wait_for(len(expected))
+    got = [(topic, _decode(payload)) for topic, payload, _, _ in messages]
+    assert got == expected
+    assert {(qos, retain) for _, _, qos, retain in messages} == {(1, False)}
+    assert [r.detail["topic"] for r in results] == [t for t, _ in expected]
+
+
+def _decode(payload: bytes) -> Any:
+    text = payload.decode()
+    return text if text.isupper() else json.loads(text)
+
+
+def test_mqtt_hostile_slot_text_never_reaches_a_topic_or_payload(
+    mosquitto_broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    # Only the value slots count: the names the model heard (hostile here) are not used.
+    cmd = Command(
+        text=HOSTILE + HUGE,
+        intent="HassLightSet",
+        slots={"name": HUGE, "area": HOSTILE, "brightness": 50},
+        targets=("bedside_lamp",),
+    )
+
+    async def main() -> list[ActionResult]:
+        async with load_sink(mqtt_config(mosquitto_broker), HOME) as sink:
+            results = [await sink.execute(a, in_s(3)) for a in actions_for(cmd, HOME)]
+            forged = [
+                Action("kitchen/#", "light", "turn_on"),
+                Action(HUGE, "light", "turn_on"),
+                Action("bedside_lamp", "light", "turn_on", {"brightness_pct": HOSTILE}),
+                Action("bedside_lamp", "light", "turn_on", {"color_name": HOSTILE}),
+                Action("bedside_lamp", "light", HOSTILE),
+                Action("bedside_lamp", "lock", "unlock"),
+                Action("living_fan", "fan", "set_percentage", {"percentage": float("inf")}),
+            ]
+            return results + [await sink.execute(a, in_s(1)) for a in forged]
+
+    done, *refused = asyncio.run(main())
+    assert done.ok
+    assert not any(r.ok for r in refused)
+    assert all(r.attempts == 0 and len(r.error or "") < 300 for r in refused), refused
+    time.sleep(0.3)  # anything refused would have arrived by now
+    assert [(t, json.loads(p)) for t, p, _, _ in subscriber.wait_for(1)] == [
+        ("home/bedroom/bedside/set", {"state": "ON", "brightness": 128})
+    ]
+
+
+def test_mqtt_device_without_topics_is_a_clear_error(
+    mosquitto_broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    async def main() -> ActionResult:
+        async with load_sink(mqtt_config(mosquitto_broker), HOME) as sink:
+            return one(
+                [
+                    await sink.execute(a, in_s(1))
+                    for a in actions_for(command("HassTurnOn", "tv"), HOME)
+                ]
+            )
+
+    result = asyncio.run(main())
+    assert not result.ok and result.attempts == 0
+    assert result.error == (
+        "tv has no mqtt command_topic in home.yaml, so the mqtt sink cannot control it "
+        "(it has entity_id media_player.living_room_tv)"
+    )
+    time.sleep(0.2)
+    assert subscriber.messages == []
+
+
+def test_mqtt_states_from_retained_state_topics(
+    mosquitto_broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    subscriber.publish(
+        "home/kitchen/ceiling/state", '{"state": "ON", "brightness": 128}', retain=True
+    )
+    subscriber.publish("home/garage/door/state", "closed", retain=True)
+
+    async def main() -> list[Any]:
+        async with load_sink(mqtt_config(mosquitto_broker), HOME) as sink:
+            await _until(lambda: len(sink._states) == 2)  # type: ignore[attr-defined]
+            before = [await sink.get_state(d) for d in ("kitchen_ceiling", "garage_door")]
+            await asyncio.to_thread(subscriber.publish, "home/garage/door/state", "OPEN", True)
+            await _until(lambda: sink._states["garage_door"]["state"] == "open")  # type: ignore[attr-defined]
+            after = await sink.get_state("garage_door")
+            no_topic = await sink.get_state("kitchen_counter")
+            with pytest.raises(ActionRefused, match="not in the home"):
+                await sink.get_state("neighbours_door")
+            return [*before, after, no_topic]
+
+    ceiling, door, door_after, counter = asyncio.run(main())
+    assert ceiling == {"state": "on", "attributes": {"brightness": 128}}
+    assert door == {"state": "closed", "attributes": {}}
+    assert door_after == {"state": "open", "attributes": {}}
+    assert counter is None
+
+
+async def _until(condition: Any, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def test_mqtt_events_go_to_base_topic_client_id_kind(
+    mosquitto_broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    config = mqtt_config(
+        mosquitto_broker, client_id="kitchen-satellite", base_topic="home/assistants"
+    )
+
+    async def main() -> None:
+        async with load_sink(config, HOME) as sink:
+            await sink.publish_event("heard", {"text": HOSTILE, "area": "kitchen"})
+            for kind in ("heard/#", "+", "", HUGE):
+                with pytest.raises(ActionRefused, match="event kind"):
+                    await sink.publish_event(kind, {})
+            with pytest.raises(ActionRefused, match="not JSON"):
+                await sink.publish_event("did", {"ms": float("nan")})
+
+    asyncio.run(main())
+    topic, payload, qos, _ = one(subscriber.wait_for(1))  # type: ignore[arg-type]
+    assert topic == "home/assistants/kitchen-satellite/heard" and qos == 1
+    assert json.loads(payload) == {"text": HOSTILE, "area": "kitchen"}
+
+
+def test_mqtt_broker_down_fails_at_deadline_then_reconnects(
+    mosquitto_broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    on, off = (actions_for(command(i, "sprinkler"), HOME)[0] for i in ("HassTurnOn", "HassTurnOff"))
+
+    # Slow reconnects: only the waiting action makes the sink reconnect, after the subscriber
+    # is back, so a stale OFF sent on reconnection would be seen.
+    config = mqtt_config(mosquitto_broker, reconnect_initial_s=3, reconnect_max_s=3)
+
+    async def main() -> tuple[ActionResult, float, ActionResult, int]:
+        async with load_sink(config, HOME) as sink:
+            assert isinstance(sink, MqttSink)
+            mosquitto_broker.stop()
+            start = time.monotonic()
+            failed = await sink.execute(off, start + 1.0)
+            waited = time.monotonic() - start
+            mosquitto_broker.start()
+            await asyncio.to_thread(subscriber.wait_subscribed)
+            done = await sink.execute(on, in_s(5))
+            return failed, waited, done, sink.connects
+
+    failed, waited, done, connects = asyncio.run(main())
+    assert not failed.ok
+    assert failed.error is not None and failed.error.startswith(
+        f"broker unreachable (127.0.0.1:{mosquitto_broker.port}): "
+    ), failed.error
+    assert 0.95 <= waited < 2.0
+    assert done.ok and connects == 2
+    time.sleep(0.3)  # the failed OFF must never arrive late
+    assert [(t, p) for t, p, _, _ in subscriber.messages] == [("home/garden/sprinkler/set", b"ON")]
+
+
+def test_mqtt_starts_while_broker_is_down(tmp_path: Path) -> None:
+    if MOSQUITTO is None:
+        pytest.skip(SKIP_REASON)
+    broker = Mosquitto(tmp_path)  # configured, not started
+    action = actions_for(command("HassTurnOn", "garden_lights"), HOME)[0]
+
+    async def main() -> tuple[ActionResult, ActionResult]:
+        async with load_sink(mqtt_config(broker, reconnect_max_s=5), HOME) as sink:
+            failed = await sink.execute(action, in_s(0.3))
+            broker.start()
+            # the reconnect wait has grown, but a waiting action cuts it short
+            return failed, await sink.execute(action, in_s(3))
+
+    try:
+        failed, done = asyncio.run(main())
+    finally:
+        broker.stop()
+    assert not failed.ok and "broker unreachable" in (failed.error or "")
+    assert "Connection refused" in (failed.error or "")
+    assert done.ok
+
+
+def test_mqtt_username_and_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if MOSQUITTO is None:
+        pytest.skip(SKIP_REASON)
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("s3cret\n")
+    action = actions_for(command("HassTurnOn", "hall_light"), HOME)[0]
+
+    async def run(config: MqttSinkConfig) -> ActionResult:
+        async with load_sink(config, HOME) as sink:
+            return await sink.execute(action, in_s(3))
+
+    with Mosquitto(tmp_path, users={"alice": "s3cret"}) as broker:
+        secret.chmod(0o644)
+        with pytest.raises(ActionError, match=f"can be read by other users .*chmod 600 {secret}"):
+            asyncio.run(run(mqtt_config(broker, username="alice", password_file=secret)))
+        secret.chmod(0o600)
+        assert asyncio.run(run(mqtt_config(broker, username="alice", password_file=secret))).ok
+        monkeypatch.setenv("MQTT_PASSWORD", "wrong")
+        wrong = mqtt_config(broker, username="alice", password_env="MQTT_PASSWORD")
+        with pytest.raises(ActionError, match=r"refused the connection: .*check username"):
+            asyncio.run(run(wrong))
+        monkeypatch.delenv("MQTT_PASSWORD")
+        with pytest.raises(ActionError, match="MQTT_PASSWORD is not set"):
+            asyncio.run(run(wrong))
+
+
+def test_mqtt_over_tls_verifies_the_broker(tmp_path: Path) -> None:
+    if MOSQUITTO is None:
+        pytest.skip(SKIP_REASON)
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    ca, cert, key = _certificates(tmp_path)
+    action = actions_for(command("HassTurnOn", "bathroom_light"), HOME)[0]
+
+    async def run(config: MqttSinkConfig) -> ActionResult:
+        async with load_sink(config, HOME) as sink:
+            return await sink.execute(action, in_s(1))
+
+    with Mosquitto(tmp_path, tls=(cert, key)) as broker:
+        assert asyncio.run(run(mqtt_config(broker, tls=True, ca_file=ca))).ok
+        untrusted = asyncio.run(run(mqtt_config(broker, tls=True)))  # system CAs only
+        assert not untrusted.ok and "certificate verify failed" in (untrusted.error or "")
+        with pytest.raises(ActionError, match=r"ca_file .* not found"):
+            asyncio.run(run(mqtt_config(broker, tls=True, ca_file=tmp_path / "missing.pem")))
+
+
+def _certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate for 127.0.0.1 signed by it."""
+    ca, ca_key = folder / "ca.pem", folder / "ca.key"
+    cert, key, csr = folder / "broker.pem", folder / "broker.key", folder / "broker.csr"
+    san = folder / "san.cnf"
+    san.write_text("subjectAltName=IP:127.0.0.1\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for args in (
+        ["req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "1", "-subj", "/CN=test CA"],
+        ["req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+         "-out", cert, "-days", "1", "-extfile", san],
+    ):  # fmt: skip
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+    key.chmod(0o644)  # the broker may run as another user
+    return ca, cert, key
+
+
+# -- home assistant ------------------------------------------------------------------------
+
+
+class FakeHomeAssistant:
+    """Home Assistant's REST API, the parts the sink uses, on 127.0.0.1."""
+
+    def __init__(self, token: str = "good-token") -> None:
+        self.token = token
+        self.calls: list[tuple[str, str, Any]] = []
+        self.stall_s = 0.0
+        self.fail_5xx = 0
+        self.states = {
+            "climate.thermostat": {
+                "entity_id": "climate.thermostat",
+                "state": "heat",
+                "attributes": {"temperature": 21, "current_temperature": 19.5},
+            }
+        }
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._unstall = asyncio.Event()
+
+    def unstall(self) -> None:
+        self.stall_s = 0
+        self._unstall.set()
+
+    async def __aenter__(self) -> FakeHomeAssistant:
+        app = web.Application()
+        app.router.add_get("/api/", self._api)
+        app.router.add_post("/api/services/{domain}/{service}", self._service)
+        app.router.add_get("/api/states/{entity_id}", self._state)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        self.unstall()
+        await self._runner.cleanup()
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
+
+    async def _api(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.Response(status=401, text="401: Unauthorized")
+        return web.json_response({"message": "API running."})
+
+    async def _service(self, request: web.Request) -> web.Response:
+        path = request.match_info
+        self.calls.append((path["domain"], path["service"], await request.json()))
+        if not self._authorized(request):
+            return web.Response(status=401, text="401: Unauthorized")
+        if self.stall_s:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._unstall.wait(), self.stall_s)
+        if self.fail_5xx:
+            self.fail_5xx -= 1
+            return web.Response(status=502, text="Bad Gateway")
+        return web.json_response([])
+
+    async def _state(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.Response(status=401, text="401: Unauthorized")
+        state = self.states.get(request.match_info["entity_id"])
+        if state is None:
+            return web.json_response({"message": "Entity not found."}, status=404)
+        return web.json_response(state)
+
+
+def ha_config(server: FakeHomeAssistant, **fields: Any) -> HomeAssistantSinkConfig:
+    return HomeAssistantSinkConfig(type="home_assistant", url=server.url, **fields)
+
+
+@pytest.fixture
+def hass_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HASS_TOKEN", "good-token")
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_calls_services_and_reads_states() -> None:
+    light = actions_for(command("HassLightSet", "floor_lamp", brightness=40, color="red"), HOME)
+    heat = actions_for(command("HassClimateSetTemperature", "thermostat", temperature=21.5), HOME)
+
+    async def main() -> tuple[FakeHomeAssistant, list[ActionResult], list[Any]]:
+        async with FakeHomeAssistant() as server, load_sink(ha_config(server), HOME) as sink:
+            results = [await sink.execute(a, in_s(3)) for a in light + heat]
+            states = [await sink.get_state(d) for d in ("thermostat", "front_door")]
+            return server, results, states
+
+    server, results, (thermostat, front_door) = asyncio.run(main())
+    assert all(r.ok and r.attempts == 1 and r.detail["status"] == 200 for r in results), results
+    assert server.calls == [
+        (
+            "light",
+            "turn_on",
+            {"entity_id": "light.floor_lamp", "brightness_pct": 40, "color_name": "red"},
+        ),
+        ("climate", "set_temperature", {"entity_id": "climate.thermostat", "temperature": 21.5}),
+    ]
+    assert thermostat == {
+        "state": "heat",
+        "attributes": {"temperature": 21, "current_temperature": 19.5},
+    }
+    assert front_door is None  # not known to Home Assistant
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_401_is_a_clear_error_and_not_retried() -> None:
+    action = actions_for(command("HassTurnOff", "front_door"), HOME)[0]
+
+    async def main() -> tuple[FakeHomeAssistant, ActionResult, float]:
+        async with FakeHomeAssistant() as server, load_sink(ha_config(server), HOME) as sink:
+            server.token = "revoked-and-replaced"
+            start = time.monotonic()
+            result = await sink.execute(action, in_s(3))
+            return server, result, time.monotonic() - start
+
+    server, result, took = asyncio.run(main())
+    assert not result.ok and result.attempts == 1 and len(server.calls) == 1 and took < 1
+    assert result.error is not None and result.error.startswith(
+        "Home Assistant rejected the token from $HASS_TOKEN (401)"
+    )
+
+    async def wrong_token_at_start() -> None:
+        async with FakeHomeAssistant(token="other") as server:
+            await load_sink(ha_config(server), HOME).start()
+
+    with pytest.raises(ActionError, match=r"rejected the token from \$HASS_TOKEN \(401\)"):
+        asyncio.run(wrong_token_at_start())
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_timeouts_and_5xx_are_retried_until_the_deadline() -> None:
+    action = actions_for(command("HassMediaPause", "tv"), HOME)[0]
+
+    async def main() -> tuple[ActionResult, float, ActionResult, ActionResult]:
+        async with FakeHomeAssistant() as server:
+            async with load_sink(ha_config(server, timeout_s=0.3), HOME) as sink:
+                server.stall_s = 10
+                start = time.monotonic()
+                stalled = await sink.execute(action, start + 1.0)
+                waited = time.monotonic() - start
+                server.unstall()
+                await asyncio.sleep(0.1)  # the stalled calls finish before the failures start
+                server.fail_5xx = 2
+                recovered = await sink.execute(action, in_s(3))
+            closed_port = HomeAssistantSinkConfig(
+                type="home_assistant", url=f"http://127.0.0.1:{free_port()}"
+            )
+            async with load_sink(closed_port, HOME) as sink:
+                unreachable = await sink.execute(action, in_s(0.5))
+            return stalled, waited, recovered, unreachable
+
+    stalled, waited, recovered, unreachable = asyncio.run(main())
+    assert not stalled.ok and stalled.attempts >= 2
+    assert stalled.error is not None and "no answer in time" in stalled.error
+    assert 0.95 <= waited < 1.6
+    assert recovered.ok and recovered.attempts == 3
+    assert not unreachable.ok and "Home Assistant unreachable" in (unreachable.error or "")
+
+
+def test_home_assistant_token_file_must_be_private(tmp_path: Path) -> None:
+    token = tmp_path / "hass-token"
+    token.write_text("good-token\n")
+    token.chmod(0o644)
+    action = actions_for(command("HassVacuumStart", "robot_vacuum"), HOME)[0]
+
+    async def run() -> ActionResult:
+        async with (
+            FakeHomeAssistant() as server,
+            load_sink(ha_config(server, token_file=token), HOME) as sink,
+        ):
+            return await sink.execute(action, in_s(3))
+
+    with pytest.raises(ActionError) as raised:
+        asyncio.run(run())
+    assert str(raised.value) == (
+        f"Home Assistant token file {token} can be read by other users (mode 644); "
+        f"run: chmod 600 {token}"
+    )
+    token.chmod(0o600)
+    assert asyncio.run(run()).ok
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_uses_only_entity_ids_of_the_home() -> None:
+    forged = [
+        Action("kitchen_ceiling", "light", "turn_on"),  # mqtt only: no entity_id
+        Action("neighbours_door", "lock", "unlock"),
+        Action("front_door", "lock", "../../config/core/restart"),
+        Action("front_door", "light", "turn_on"),
+        Action("thermostat", "climate", "set_temperature", {"temperature": float("nan")}),
+    ]
+
+    async def main() -> tuple[FakeHomeAssistant, list[ActionResult]]:
+        async with FakeHomeAssistant() as server, load_sink(ha_config(server), HOME) as sink:
+            return server, [await sink.execute(a, in_s(1)) for a in forged]
+
+    server, results = asyncio.run(main())
+    assert server.calls == []
+    assert [r.ok or r.attempts for r in results] == [0, 0, 0, 0, 0]
+    assert "kitchen_ceiling has no entity_id in home.yaml" in (results[0].error or "")
+    assert "not in the home" in (results[1].error or "")
+    assert "not a service name" in (results[2].error or "")
+    assert "front_door is a lock, not a light" in (results[3].error or "")
+    assert "service data is not JSON" in (results[4].error or "")
+
+
+def test_home_assistant_missing_token_stops_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HASS_TOKEN", raising=False)
+    sink = load_sink(HomeAssistantSinkConfig(type="home_assistant", url="http://127.0.0.1:9"), HOME)
+    with pytest.raises(ActionError, match="environment variable HASS_TOKEN is not set"):
+        asyncio.run(sink.start())
