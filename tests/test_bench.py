@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_bench
 
 
@@ -60,3 +62,16 @@ def test_vision_bench_prints_table_and_result(models_dir: Path) -> None:
             "fidelity_max_abs"} <= set(result)  # fmt: skip
     assert 0 < result["fidelity_max_abs"] < 1e-2
     assert result["pipeline_p50_ms"] > 0 and result["face_p50_ms"] > 0
+
+
+def test_e2e_bench_through_the_daemon_to_a_real_broker(models_dir: Path) -> None:
+    pytest.importorskip("paho.mqtt.client")
+    from tests.mosquitto import MOSQUITTO
+
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed (scripts/setup.sh installs it)")
+    proc = run_bench("e2e.py", "--models-dir", str(models_dir), "--soak-minutes", "0.3")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1].removeprefix("RESULT "))
+    assert result["commands_acted"] >= 3 and result["lost_commands"] == 0
+    assert 0 < result["eos_to_action_p50_ms"] < 5000 and result["rss_mb"] > 0
