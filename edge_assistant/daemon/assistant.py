@@ -119,9 +119,14 @@ class Assistant:
         loop = asyncio.get_running_loop()
         async for frame in source.frames():
             now = frame.timestamp
-            result = await loop.run_in_executor(
-                self._vision_pool, self.vision.process, frame.image, now
-            )
+            try:
+                result = await loop.run_in_executor(
+                    self._vision_pool, self.vision.process, frame.image, now
+                )
+            except Exception:  # one bad frame or model error: log it, keep watching
+                log.exception("vision failed on frame %d", frame.index)
+                metrics.ERRORS.inc()
+                continue
             self.vision_context = result.context
             metrics.FRAMES.inc()
             if self.pending is not None and result.context.gesture in ("thumbs_up", "thumbs_down"):
