@@ -155,3 +155,10 @@ def test_tracker_hysteresis_keeps_presence_and_gestures_steady() -> None:
 def test_vision_config_defaults_load() -> None:
     config = VisionConfig()
     assert config.capture.enabled and config.detectors.pose_every == 3
+
+
+def test_a_landmark_output_missing_from_the_bundle_is_named() -> None:
+    from edge_assistant.vision.pipeline import _output
+
+    with pytest.raises(ValueError, match=r"no output 'Identity_2'.*re-export"):
+        _output({"Identity": np.zeros((1, 63)), "Identity_1": np.zeros((1, 1))}, "Identity_2")

@@ -62,14 +62,13 @@ class Letterbox:
     pad_y: float
     width: int  # frame size
     height: int
+    input_size: int  # the model's square input, pixels
 
     def to_frame(self, points: np.ndarray) -> np.ndarray:
         """Input-fraction (x, y) points (..., 2) -> frame fractions."""
         size = np.array([self.width, self.height], np.float32)
         pad = np.array([self.pad_x, self.pad_y], np.float32)
         return (points * self.input_size - pad) / self.scale / size
-
-    input_size: int = 0
 
 
 def letterbox(frame_rgb: np.ndarray, spec: DetectorSpec) -> tuple[np.ndarray, Letterbox]:

@@ -75,11 +75,15 @@ class FrameResult:
     pointing: tuple[np.ndarray, np.ndarray] | None = None  # the ray used for the target
 
 
-def _pick(outputs: dict[str, np.ndarray], name: str, shape_tail: tuple[int, ...]) -> np.ndarray:
-    if name in outputs:
-        return outputs[name]
-    matches = [v for v in outputs.values() if v.shape[1:] == shape_tail]
-    return matches[0]
+def _output(outputs: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """A landmark model's output by its name (two of the hand model's are both 1x1, so a
+    shape cannot tell them apart): a bundle without it is the wrong model for the role."""
+    if name not in outputs:
+        raise ValueError(
+            f"the model has no output {name!r} (it has {sorted(outputs)}): re-export the "
+            "vision bundles with `edge-assistant export --config <config>`"
+        )
+    return outputs[name]
 
 
 class VisionModels:
@@ -221,13 +225,13 @@ class VisionPipeline:
         for roi in rois:
             tensor, matrix = roi.crop(rgb, HAND_SIZE, (0.0, 1.0))
             out = self.models.run("hand_landmarks", tensor)
-            score = float(_pick(out, "Identity_1", (1,)).ravel()[0])  # a probability
+            score = float(_output(out, "Identity_1").ravel()[0])  # a probability
             if score < self.config.detectors.min_hand_score:
                 continue
-            points = to_frame(_pick(out, "Identity", (63,)).reshape(21, 3), matrix)
+            points = to_frame(_output(out, "Identity").reshape(21, 3), matrix)
             if not np.isfinite(points).all():  # a broken model output: no hand, not a crash
                 continue
-            right = float(_pick(out, "Identity_2", (1,)).ravel()[0]) > 0.5
+            right = float(_output(out, "Identity_2").ravel()[0]) > 0.5
             hand = Hand(points, score, "right" if right else "left", roi)
             result = classify(points, hand.handedness, score)
             hand.gesture, hand.gesture_score = result.gesture, result.confidence
@@ -251,12 +255,12 @@ class VisionPipeline:
             roi = pose_roi(found.keypoints[0], width, height)
         tensor, matrix = roi.crop(rgb, POSE_SIZE, (0.0, 1.0))
         out = self.models.run("pose_landmarks", tensor)
-        score = float(_pick(out, "Identity_1", (1,)).ravel()[0])  # a probability
+        score = float(_output(out, "Identity_1").ravel()[0])  # a probability
         lap("pose_landmarks")
         if score < self.config.detectors.min_pose_score:
             self._body_roi = None
             return []
-        raw = _pick(out, "Identity", (195,)).reshape(39, 5)
+        raw = _output(out, "Identity").reshape(39, 5)
         visible = 1.0 / (1.0 + np.exp(-np.clip(raw[:, 3:], -100, 100)))  # logits
         points = np.concatenate([to_frame(raw[:, :3], matrix), visible], axis=1)
         self._body_roi = pose_landmarks_roi(points)
