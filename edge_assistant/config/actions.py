@@ -28,11 +28,10 @@ class LogSinkConfig(StrictModel):
     type: Literal["log"] = "log"
 
 
-class MqttSinkConfig(StrictModel):
-    """Publish to the command topics of home.yaml on an MQTT broker (Home Assistant's MQTT
-    conventions, see edge_assistant/actions/mqtt_payloads.py)."""
+class MqttBrokerConfig(StrictModel):
+    """How to reach an MQTT broker: address, TLS and login. The mqtt sink and the arbitration
+    between rooms (config/arbitration.py) both connect with these keys."""
 
-    type: Literal["mqtt"]
     host: str = Field(min_length=1, description="Broker host name or address.")
     port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 is usual for TLS).")
     tls: bool = Field(False, description="Connect over TLS, verifying the broker's certificate.")
@@ -48,40 +47,14 @@ class MqttSinkConfig(StrictModel):
     password_file: Path | None = Field(
         None, description="File holding the password; must be readable by its owner only."
     )
-    client_id: str = Field(
-        "edge-assistant",
-        description="MQTT client id, also this assistant's name in its event topics "
-        "(letters, digits, _ and -).",
-    )
-    qos: Literal[1, 2] = Field(
-        1, description="QoS of commands and events; an action is done when the broker acks it."
-    )
     keepalive: int = Field(30, ge=5, le=3600, description="Seconds between keepalive pings.")
     connect_timeout_s: float = Field(
         5.0, gt=0, le=60, description="How long one connection attempt may take."
-    )
-    base_topic: str = Field(
-        "edge-assistant",
-        description="Prefix of the assistant's own events: <base_topic>/<client_id>/<kind>.",
     )
     reconnect_initial_s: float = Field(
         0.5, gt=0, description="First wait after losing the broker; doubles per failure."
     )
     reconnect_max_s: float = Field(30.0, gt=0, description="Longest wait between reconnects.")
-
-    @field_validator("client_id")
-    @classmethod
-    def _client_id(cls, value: str) -> str:
-        if not _TOPIC_LEVEL.match(value):
-            raise ValueError("client_id may hold only letters, digits, _ and -")
-        return value
-
-    @field_validator("base_topic")
-    @classmethod
-    def _base_topic(cls, value: str) -> str:
-        if not value or _TOPIC_FORBIDDEN.search(value) or value.startswith("/") or "//" in value:
-            raise ValueError("base_topic must be a topic without + # NUL or empty levels")
-        return value.rstrip("/")
 
     @field_validator("password_env")
     @classmethod
@@ -91,7 +64,7 @@ class MqttSinkConfig(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> MqttSinkConfig:
+    def _consistent(self) -> MqttBrokerConfig:
         if self.password_env and self.password_file:
             raise ValueError("give password_env or password_file, not both")
         if (self.password_env or self.password_file) and not self.username:
@@ -103,6 +76,43 @@ class MqttSinkConfig(StrictModel):
         if self.reconnect_initial_s > self.reconnect_max_s:
             raise ValueError("reconnect_initial_s must not exceed reconnect_max_s")
         return self
+
+
+class MqttSinkConfig(MqttBrokerConfig):
+    """Publish to the command topics of home.yaml on an MQTT broker (Home Assistant's MQTT
+    conventions, see edge_assistant/actions/mqtt_payloads.py)."""
+
+    type: Literal["mqtt"]
+    client_id: str = Field(
+        "edge-assistant",
+        description="MQTT client id, also this assistant's name in its event topics "
+        "(letters, digits, _ and -).",
+    )
+    qos: Literal[1, 2] = Field(
+        1, description="QoS of commands and events; an action is done when the broker acks it."
+    )
+    base_topic: str = Field(
+        "edge-assistant",
+        description="Prefix of the assistant's own events: <base_topic>/<client_id>/<kind>.",
+    )
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, value: str) -> str:
+        if not _TOPIC_LEVEL.match(value):
+            raise ValueError("client_id may hold only letters, digits, _ and -")
+        return value
+
+    @field_validator("base_topic")
+    @classmethod
+    def _base_topic(cls, value: str) -> str:
+        return check_base_topic(value)
+
+
+def check_base_topic(value: str) -> str:
+    if not value or _TOPIC_FORBIDDEN.search(value) or value.startswith("/") or "//" in value:
+        raise ValueError("must be a topic without + # NUL or empty levels")
+    return value.rstrip("/")
 
 
 class HomeAssistantSinkConfig(StrictModel):

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from edge_assistant.config.actions import ActionsConfig
+from edge_assistant.config.arbitration import ArbitrationConfig
 from edge_assistant.config.daemon import DaemonConfig
 from edge_assistant.config.journal import JournalConfig
 from edge_assistant.config.loading import StrictModel, load_yaml_model, validate_data
@@ -68,6 +69,11 @@ class RoleConfig(StrictModel):
     )
     sequence_length: int | None = Field(
         None, ge=8, le=512, description="Static token length (pad/truncate); NPU needs it."
+    )
+    budget_ms: float | None = Field(
+        None,
+        gt=0,
+        description="p95 latency one inference may take here; `profile --tune` keeps to it.",
     )
 
     @model_validator(mode="after")
@@ -152,6 +158,26 @@ class DeviceConfig(StrictModel):
     daemon: DaemonConfig = Field(
         default_factory=DaemonConfig, description="Name, area, queues, health endpoint, stop."
     )
+    arbitration: ArbitrationConfig = Field(
+        default_factory=ArbitrationConfig,
+        description="Several devices, one wake word: the one that heard it best acts.",
+    )
+
+    @model_validator(mode="after")
+    def _arbitration_broker(self) -> DeviceConfig:
+        arbitration = self.arbitration
+        if arbitration.enabled and arbitration.broker is None and self.actions.sink.type != "mqtt":
+            raise ValueError(
+                "arbitration.broker: arbitration needs an MQTT broker; give arbitration.broker "
+                "(host, port, ...) or use the mqtt sink, whose broker it then shares"
+            )
+        return self
+
+    def arbitration_broker(self):  # -> MqttBrokerConfig | None
+        """The broker arbitration connects to, or None when it is off."""
+        if not self.arbitration.enabled:
+            return None
+        return self.arbitration.broker or self.actions.sink
 
 
 @dataclass(frozen=True)

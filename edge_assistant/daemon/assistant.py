@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from edge_assistant.actions.base import ActionError, Sink, actions_for
 from edge_assistant.audio.listener import Listener, TranscriptEvent, WakeEvent, listen
 from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.daemon import metrics
+from edge_assistant.daemon.arbitration import Arbiter, Ruling, Wake
+from edge_assistant.daemon.stages import StageClock
 from edge_assistant.feedback.speech import Voice
 from edge_assistant.home.model import Home, load_home
 from edge_assistant.journal.journal import Journal
@@ -33,6 +36,16 @@ from edge_assistant.vision.context import VisionContext
 
 log = logging.getLogger(__name__)
 STATE_INTENTS = {"HassGetState"}
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A transcript waiting to be handled, with the wake that opened it (if any)."""
+
+    event: TranscriptEvent
+    wake: Wake | None  # the arbiter's claim, when arbitrating
+    wake_sample: int | None  # where the wake word fired
+    at: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
@@ -74,6 +87,7 @@ class Assistant:
         vision=None,  # VisionPipeline | None
         speaker=None,  # audio.speaker.Enrollment | None
         voice: Voice | None = None,
+        arbiter: Arbiter | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.device = device
@@ -82,12 +96,17 @@ class Assistant:
         self.listener, self.understander = listener, understander
         self.sink, self.journal, self.vision, self.speaker = sink, journal, vision, speaker
         self.voice = voice or Voice(enabled=self.config.daemon.speak)
+        self.arbiter = arbiter
+        self._wake: Wake | None = None  # the last wake heard, until its transcript
+        self._wake_sample: int | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self.policy = Policy(home, self.config.policy)
         self.on_outcome = on_outcome or (lambda o: print(json.dumps(o.to_json()), flush=True))
         self.vision_context = VisionContext(camera=False)
+        self.vision_ms: deque[float] = deque(maxlen=4096)  # per frame, newest last
         self.pending: Confirmation | None = None
         self.outcomes: list[Outcome] = []
-        self._transcripts: asyncio.Queue[TranscriptEvent | None] = asyncio.Queue(
+        self._transcripts: asyncio.Queue[Heard | None] = asyncio.Queue(
             self.config.daemon.queue_size
         )
         # one thread per model family: the voice path, vision, everything else
@@ -104,12 +123,21 @@ class Assistant:
         async for event in listen(self.listener, source):
             if isinstance(event, WakeEvent):
                 metrics.WAKES.inc()
+                self._wake_sample = event.detection.sample
+                if self.arbiter is not None:
+                    detection = event.detection
+                    self._wake = await self.arbiter.claim(detection.name, detection.score)
             elif isinstance(event, TranscriptEvent) and event.recognition.accepted:
                 if self._transcripts.full():
                     dropped = self._transcripts.get_nowait()
-                    log.warning("command queue full: dropped %r", dropped.recognition.text)
+                    assert dropped is not None
+                    log.warning("command queue full: dropped %r", dropped.event.recognition.text)
                     metrics.DROPPED.inc()
-                await self._transcripts.put(event)
+                await self._transcripts.put(Heard(event, self._wake, self._wake_sample))
+                self._wake, self._wake_sample = None, None
+                self._in_background(self._publish("heard", {
+                    "text": event.recognition.text, "engine": event.recognition.engine,
+                }))  # fmt: skip
             if self._stopping.is_set():
                 break
 
@@ -128,6 +156,7 @@ class Assistant:
                 metrics.ERRORS.inc()
                 continue
             self.vision_context = result.context
+            self.vision_ms.append(result.timings.get("total", 0.0))
             metrics.FRAMES.inc()
             if self.pending is not None and result.context.gesture in ("thumbs_up", "thumbs_down"):
                 await self._answer_pending(None, result.context.gesture, time.monotonic())
@@ -138,36 +167,43 @@ class Assistant:
     async def handle_commands(self) -> None:
         """Task: one transcript at a time, to its outcome."""
         while True:
-            event = await self._transcripts.get()
-            if event is None:
+            heard = await self._transcripts.get()
+            if heard is None:
                 return
             try:
-                await self.handle(event)
+                await self.handle(heard)
             except Exception:  # a bug in one command must not stop the assistant
-                log.exception("command %r failed", event.recognition.text)
+                log.exception("command %r failed", heard.event.recognition.text)
                 metrics.ERRORS.inc()
 
-    async def handle(self, event: TranscriptEvent) -> Outcome:
+    async def handle(self, heard: Heard) -> Outcome:
         loop = asyncio.get_running_loop()
-        start = time.perf_counter()
+        event, wake = heard.event, heard.wake
+        clock = StageClock(event, heard.at, heard.wake_sample)
         text = event.recognition.text
-        timings = dict(event.recognition.timings)
         utterance = await loop.run_in_executor(
             self._work_pool, lambda: self.journal.utterance(
                 source=self.config.daemon.name, text=text, engine=event.recognition.engine,
-                timings=timings,
+                timings=event.recognition.timings,
             ),
         )  # fmt: skip
+        clock.mark("journal")
+        if wake is not None and self.arbiter is not None:
+            ruling = await self.arbiter.rule(wake)
+            clock.mark("arbitrate")
+            if not ruling.handle:
+                return await self._defer(event, clock, utterance, wake, ruling)
+            log.info("arbitration: handled here: %s", ruling.reason)
         now = time.monotonic()
         if self.pending is not None:
-            answered = await self._answer_pending(text, None, now, utterance, (event, start))
+            answered = await self._answer_pending(text, None, now, utterance, clock)
             if answered is not None:
                 return answered
         context = self._context()
         command = await loop.run_in_executor(
             self._work_pool, self.understander.understand, text, context
         )
-        timings["understand"] = (time.perf_counter() - start) * 1000
+        clock.mark("understand")
         evidence = await loop.run_in_executor(self._work_pool, self._evidence, event, command)
         verdict = self.policy.check(command, evidence)
         decision_id = await loop.run_in_executor(
@@ -177,6 +213,7 @@ class Assistant:
             ),
         )  # fmt: skip
         outcome = Outcome(text, command.to_json(), verdict.decision, verdict.reason)
+        clock.mark("policy")
         if verdict.decision == "allow":
             if command.intent in STATE_INTENTS:
                 outcome.said = await self._answer_state(command)
@@ -189,19 +226,33 @@ class Assistant:
         else:
             outcome.said = verdict.reason
             metrics.REFUSED.inc()
-        outcome.timings_ms = self._timings(event, start, timings)
+        clock.mark("action")
+        outcome.timings_ms = clock.timings()
         if outcome.actions:
             metrics.LATENCY.observe(outcome.timings_ms["eos_to_action"] / 1000)
         await self._finish(outcome)
         return outcome
 
-    @staticmethod
-    def _timings(event: TranscriptEvent, start: float, timings: dict) -> dict[str, float]:
-        """End of speech (the VAD's last speech frame) -> action done: the endpointer's wait
-        in audio time, the recognizer's final work, then everything here."""
-        total = (time.perf_counter() - start) * 1000
-        waited = (event.decided - event.speech_end) * 1000 / 16000
-        return {**timings, "total": total, "eos_to_action": waited + event.compute_ms + total}
+    async def _defer(
+        self,
+        event: TranscriptEvent,
+        clock: StageClock,
+        utterance: int,
+        wake: Wake,
+        ruling: Ruling,
+    ) -> Outcome:
+        """Another device heard the wake word better: it acts, this one stays quiet."""
+        await asyncio.get_running_loop().run_in_executor(
+            self._work_pool, lambda: self.journal.deferral(
+                utterance_id=utterance, winner=ruling.winner, winner_score=ruling.score,
+                score=wake.score, reason=ruling.reason,
+            ),
+        )  # fmt: skip
+        log.info("arbitration: left to %s: %s", ruling.winner, ruling.reason)
+        outcome = Outcome(event.recognition.text, {}, "deferred", ruling.reason)
+        outcome.timings_ms = clock.timings()
+        await self._finish(outcome)
+        return outcome
 
     async def _answer_pending(
         self,
@@ -209,7 +260,7 @@ class Assistant:
         gesture: str | None,
         now: float,
         utterance: int | None = None,
-        heard: tuple[TranscriptEvent, float] | None = None,
+        clock: StageClock | None = None,
     ):
         """A yes/no (or thumbs up/down) to the pending sensitive command, journaled as its own
         decision that answers the pending one."""
@@ -239,13 +290,16 @@ class Assistant:
             outcome.said = "Cancelled: no confirmation in time."
             await self._finish(outcome)
             return None  # the new utterance is a command of its own
+        if clock is not None:
+            clock.mark("policy")
         if answer == "confirmed":
             outcome.actions = await self._act(command, decision_id)
             outcome.said = _summary(outcome.actions)
         else:
             outcome.said = "Cancelled."
-        if heard is not None:
-            outcome.timings_ms = self._timings(*heard, {})
+        if clock is not None:
+            clock.mark("action")
+            outcome.timings_ms = clock.timings()
         await self._finish(outcome)
         return outcome
 
@@ -314,14 +368,24 @@ class Assistant:
         self.outcomes.append(outcome)
         metrics.COMMANDS.labels(outcome.decision).inc()
         self.on_outcome(outcome)
-        try:  # what this device heard and did, for the other devices of the home
-            await self.sink.publish_event("did", outcome.to_json())
-        except ActionError as exc:
-            log.warning("event not published: %s", exc)
+        # what this device did, for the other devices of the home
+        self._in_background(self._publish("did", outcome.to_json()))
         if outcome.said:
             await asyncio.get_running_loop().run_in_executor(
                 self._work_pool, self.voice.say, outcome.said
             )
+
+    async def _publish(self, kind: str, event: dict[str, Any]) -> None:
+        try:
+            await self.sink.publish_event(kind, event)
+        except ActionError as exc:
+            log.warning("event %s not published: %s", kind, exc)
+
+    def _in_background(self, work) -> None:
+        """Run ``work`` beside the command path (events must not delay an action)."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # --- lifecycle -----------------------------------------------------------------------
     def reload_home(self) -> bool:
@@ -344,6 +408,13 @@ class Assistant:
         """Stop listening and watching; commands already queued get ``drain_s``."""
         self._stopping.set()
         await self._transcripts.put(None)
+
+    async def settle(self, timeout_s: float = 1.0) -> None:
+        """Give events still being published ``timeout_s`` to go out, then cut them."""
+        if self._background:
+            _, late = await asyncio.wait(set(self._background), timeout=timeout_s)
+            for task in late:
+                task.cancel()
 
     def close(self) -> None:
         for pool in (self._voice_pool, self._vision_pool, self._work_pool):

@@ -9,6 +9,7 @@ from pathlib import Path
 from edge_assistant.actions import load_sink
 from edge_assistant.audio.listener import Listener
 from edge_assistant.config.device import LoadedDeviceConfig
+from edge_assistant.daemon.arbitration import Arbiter
 from edge_assistant.daemon.assistant import Assistant
 from edge_assistant.home.model import load_home
 from edge_assistant.journal.journal import Journal
@@ -55,7 +56,7 @@ def build(
     )
     assistant = Assistant(
         device, home_path, home, listener=listener, understander=understander, sink=sink,
-        journal=journal, vision=vision, speaker=speaker,
+        journal=journal, vision=vision, speaker=speaker, arbiter=_arbiter(device),
     )  # fmt: skip
     return assistant, audio, video
 
@@ -71,3 +72,13 @@ def _speaker(device: LoadedDeviceConfig, home, models_dir: Path | None):
         return None
     encoder = SpeakerEncoder.from_config(device, models_dir)
     return Enrollment(folder, encoder, home=home)
+
+
+def _arbiter(device: LoadedDeviceConfig) -> Arbiter | None:
+    """Arbitration with the other devices of the home, when the config turns it on."""
+    broker = device.config.arbitration_broker()
+    if broker is None:
+        return None
+    if device.config.voice.wake_word.type == "none":
+        log.warning("arbitration is on but there is no wake word to arbitrate (wake_word: none)")
+    return Arbiter(device.config.arbitration, broker, device.config.daemon.name)

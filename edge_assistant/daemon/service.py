@@ -113,6 +113,8 @@ async def serve(assistant, audio_source, video_source, device: LoadedDeviceConfi
     if daemon.health_port:
         runner = await health_server(assistant, daemon.health_host, daemon.health_port, started)
     await assistant.sink.start()
+    if assistant.arbiter is not None:
+        await assistant.arbiter.start()
     hear = asyncio.create_task(assistant.hear(audio_source), name="hear")
     commands = asyncio.create_task(assistant.handle_commands(), name="commands")
     others = [asyncio.create_task(watchdog(), name="watchdog")]
@@ -138,6 +140,9 @@ async def serve(assistant, audio_source, video_source, device: LoadedDeviceConfi
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+    await assistant.settle()
+    if assistant.arbiter is not None:
+        await assistant.arbiter.close()
     await assistant.sink.close()
     if runner is not None:
         await runner.cleanup()

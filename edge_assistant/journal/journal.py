@@ -107,6 +107,26 @@ class Journal:
             )
             return _id(row)
 
+    def deferral(
+        self,
+        *,
+        utterance_id: int | None,
+        winner: str,
+        winner_score: float,
+        score: float,
+        reason: str = "",
+        at: float | None = None,
+    ) -> int:
+        """Journal a command left to another device, which heard the wake word better."""
+        with self._db("write a deferral") as db:
+            row = db.execute(
+                "INSERT INTO deferrals (time, utterance_id, winner, winner_score, score, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (time.time() if at is None else at, utterance_id, winner, winner_score, score,
+                 reason),
+            )  # fmt: skip
+            return _id(row)
+
     def action_started(
         self,
         *,
@@ -197,6 +217,7 @@ class Journal:
                 for sql in (
                     "DELETE FROM actions WHERE started < ? AND state != 'pending'",
                     "DELETE FROM decisions WHERE time < ?",
+                    "DELETE FROM deferrals WHERE time < ?",
                     "DELETE FROM utterances WHERE time < ?",
                 )
             )

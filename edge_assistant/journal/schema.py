@@ -65,4 +65,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX actions_decision ON actions (decision_id)",
         "CREATE INDEX actions_pending ON actions (state) WHERE state = 'pending'",
     ),
+    (  # 1 -> 2: several rooms; a command another device handles (daemon/arbitration.py)
+        """CREATE TABLE deferrals (
+            id INTEGER PRIMARY KEY,
+            time REAL NOT NULL,
+            utterance_id INTEGER REFERENCES utterances (id) ON DELETE SET NULL,
+            winner TEXT NOT NULL,             -- the device that handles it
+            winner_score REAL NOT NULL,
+            score REAL NOT NULL,              -- this device's wake score
+            reason TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX deferrals_time ON deferrals (time)",
+    ),
 )
