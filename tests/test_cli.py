@@ -33,7 +33,17 @@ def embed(models: Path, *args: str) -> dict:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["devices"], ["export"], ["embed"], ["listen"], ["watch"], ["enroll"], ["run"]],
+    [
+        [],
+        ["devices"],
+        ["export"],
+        ["embed"],
+        ["listen"],
+        ["watch"],
+        ["enroll"],
+        ["run"],
+        ["profile"],
+    ],
 )
 def test_help_on_every_command(command: list[str]) -> None:
     proc = run(*command, "--help")

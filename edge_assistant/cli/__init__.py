@@ -10,6 +10,7 @@ from edge_assistant.cli.devices import devices_command
 from edge_assistant.cli.embed import embed_command
 from edge_assistant.cli.enroll import enroll_command
 from edge_assistant.cli.grammar import grammar_command
+from edge_assistant.cli.profile import profile_command
 from edge_assistant.cli.run import run_command
 from edge_assistant.cli.understand import understand_command
 from edge_assistant.cli.vision import watch_command
@@ -32,6 +33,7 @@ app.command("transcribe")(transcribe_command)
 app.command("watch")(watch_command)
 app.command("run")(run_command)
 app.command("enroll")(enroll_command)
+app.command("profile")(profile_command)
 
 
 def main() -> None:

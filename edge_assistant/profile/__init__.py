@@ -1,0 +1,1 @@
+"""The profiler: what each model costs on this box, and what a whole command costs."""
