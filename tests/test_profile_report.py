@@ -209,7 +209,7 @@ def test_markdown_marks_configured_and_lists_reasons(tmp_path: Path) -> None:
     assert "## Absent or failed" in md
     assert "device GPU not found by openvino" in md
     assert "compile failed: bad opset" in md
-    assert "cosine mean 0.991 vs 0.98, min 0.97: pass" in md
+    assert "pass: mean 0.991 (gate 0.98)" in md  # the gated values; all of them on hover
     assert "| – |" in md  # missing numbers
     assert "avx2" in md and "avx512f" not in md  # only flags that are true
     assert "## End to end" in md
@@ -258,14 +258,18 @@ def test_reports_show_fallback_tokens_and_baseline_rss(tmp_path: Path) -> None:
     md = paths["markdown"].read_text()
     assert "**openvino-int8-s32 (32 tok) ← config (fallback from NPU)**" in md
     assert "| onnxruntime-int8 (16 tok) |" in md
-    assert "| openvino-int8-s32 |" in md  # the absent NPU entry: nothing was fed
+    assert "Not on this box: openvino NPU" in md  # the absent NPU entry, one line
+    assert "| openvino NPU | absent | 1 variants of 1 roles |" in md
     assert "**onnxruntime-fp32 ← config**" in md  # vad: no token axis, no fallback
     assert "RSS MB peak (base)" in md and "| 310 (70) |" in md
     assert "openvino lists no NPU device" in md
     page = paths["html"].read_text()
     assert "← config (fallback from NPU)" in page
     assert '<td class="num">310 (70)</td>' in page
-    assert 'title="compared with pytorch-fp32 on 240 samples at export"' in page
+    assert (
+        'title="cosine: mean 0.991, min 0.97; compared with pytorch-fp32 on 240 samples at export"'
+        in page
+    )
     assert '<td title="ran_on: CPU; providers: CPUExecutionProvider">CPU</td>' in page
     assert load_profile(paths["json"]) == profile
 

@@ -139,9 +139,16 @@ ROLE_HEADERS = (
 
 
 def _role_section(role: str, variants: list[VariantResult]) -> Section:
-    rows = tuple(_variant_row(v) for v in variants)
-    marked = frozenset(i for i, v in enumerate(variants) if v.configured)
-    return Section(f"Role: {role}", (Table(ROLE_HEADERS, rows, marked),))
+    """The variants that ran or failed (and the configured one, whatever it is); devices the
+    backends do not have here are one line under the table, their reasons further down."""
+    shown = [v for v in variants if v.status != "absent" or v.configured]
+    rows = tuple(_variant_row(v) for v in shown)
+    marked = frozenset(i for i, v in enumerate(shown) if v.configured)
+    blocks: list[str | Table] = [Table(ROLE_HEADERS, rows, marked)]
+    absent = sorted({f"{v.backend} {v.device}" for v in variants if v.status == "absent"})
+    if absent:
+        blocks.append(f"Not on this box: {', '.join(absent)} (reasons under Absent or failed).")
+    return Section(f"Role: {role}", tuple(blocks))
 
 
 def _variant_row(v: VariantResult) -> tuple[str | Cell, ...]:
@@ -180,11 +187,24 @@ def _rss(v: VariantResult) -> str:
 
 
 def _problems_section(p: Profile) -> Section:
+    """Absent devices once per backend, device and reason (with how many variants that
+    leaves unmeasured); failed and missing bundles one by one."""
     bad = [v for v in p.variants if v.status != "ok"]
     if not bad:
         return Section("Absent or failed", ("Every variant ran.",))
-    rows = tuple((v.key, v.status, v.reason or "no reason given") for v in bad)
-    return Section("Absent or failed", (Table(("variant", "status", "reason"), rows),))
+    groups: dict[tuple[str, str, str], list[VariantResult]] = {}
+    for v in bad:
+        if v.status == "absent":
+            groups.setdefault((v.backend, v.device, v.reason), []).append(v)
+    rows = [
+        (f"{backend} {device}", "absent", f"{len(vs)} variants of {len({v.role for v in vs})} "
+         "roles", reason or "no reason given")
+        for (backend, device, reason), vs in groups.items()
+    ]  # fmt: skip
+    rows += [(v.key, v.status, "", v.reason or "no reason given")
+             for v in bad if v.status != "absent"]  # fmt: skip
+    headers = ("what", "status", "not measured", "reason")
+    return Section("Absent or failed", (Table(headers, tuple(rows)),))
 
 
 def _waterfall_section(w: Waterfall) -> Section:
@@ -221,13 +241,17 @@ def _fmt(value: float | None, spec: str) -> str:
 def _fidelity(f: Fidelity | None) -> str | Cell:
     if f is None:
         return DASH
+    gated = [key for key in f.values if key in f.gate] or list(f.values)
     parts = [
-        f"{key} {value:.4g}" + (f" vs {f.gate[key]:.4g}" if key in f.gate else "")
-        for key, value in f.values.items()
+        f"{key} {f.values[key]:.4g}" + (f" (gate {f.gate[key]:.4g})" if key in f.gate else "")
+        for key in gated[:2]
     ]
-    text = f"{f.metric} {', '.join(parts)}: {'pass' if f.passed else 'FAIL'}"
+    more = f" +{len(gated) - 2}" if len(gated) > 2 else ""
+    text = f"{'pass' if f.passed else 'FAIL'}: {', '.join(parts)}{more}"
     samples = f" on {f.samples} samples" if f.samples else ""
-    return Cell(text, f"compared with {f.reference}{samples} at export" if f.reference else "")
+    every = ", ".join(f"{key} {value:.4g}" for key, value in f.values.items())
+    source = f"; compared with {f.reference}{samples} at export" if f.reference else ""
+    return Cell(text, f"{f.metric}: {every}{source}")
 
 
 # Markdown.
