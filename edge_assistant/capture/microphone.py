@@ -9,7 +9,9 @@ When the device goes away (the stream stops on its own, or no audio arrives for
 ``STALL_S``), the stream is closed and reopened with exponential backoff, for as long as it
 takes; the consumer just sees a gap, and ``stats`` says what happened. Only the first open
 fails loudly, because a wrong device name is a configuration error that retrying will not
-fix.
+fix. Closing the lost stream and reopening run on a worker thread: PortAudio's abort waits
+for a read the dead device may never finish, and a rescan probes every device, so neither
+may hold up the event loop.
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ class MicrophoneSource(AudioSource):
             )
             self._stream = stream
             stream.start()
+            if self._closed:  # close() came while this ran on a worker thread
+                self._close_stream()
         except sd.PortAudioError as exc:
             self._close_stream()
             raise AudioSourceError(
@@ -117,13 +121,13 @@ class MicrophoneSource(AudioSource):
     async def _reopen(self, reason: str) -> None:
         """Close the lost stream and retry opening, doubling the wait up to retry_max_s."""
         self.stats.last_error = reason
-        self._close_stream()
         delay = self.config.retry_initial_s
         log.warning("input device lost: %s; reopening in %.2f s", reason, delay)
+        await asyncio.to_thread(self._close_stream)
         while not await self._handover.closed_within(delay):
             self.stats.reopen_attempts += 1
             try:
-                self._open(rescan=True)
+                await asyncio.to_thread(self._open, True)
             except Exception as exc:  # whatever it is, the device is still gone: keep trying
                 self.stats.last_error = str(exc)
                 delay = min(delay * 2, self.config.retry_max_s)

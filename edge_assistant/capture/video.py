@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 CAMERA, STREAM, FILE, IMAGES = "camera", "stream", "file", "images"
 MIN_SIDE = 8  # smaller "frames" are raw buffers a backend failed to decode (1 x N)
+CLOSE_WAIT_S = 2.0  # close() waits this long for the readers to leave OpenCV
 _PRINTF = re.compile(r"%0?\d*d")
 _HINTS = {
     CAMERA: "no camera there, or it is busy or not permitted; `edge-assistant devices` lists "
@@ -170,6 +171,7 @@ class VideoSource:
         self._closed = False
         self._reading = False
         self._slot: _Slot | None = None
+        self._readers: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self._lock = threading.Lock()
@@ -194,10 +196,23 @@ class VideoSource:
         self._notify()
 
     def close(self) -> None:
-        """Stop: ``frames()`` ends at its next step and the capture is released."""
+        """Stop: ``frames()`` ends at its next step and the capture is released.
+
+        Waits up to ``CLOSE_WAIT_S`` for the reader threads to leave OpenCV: a process that
+        exits while a reader is inside ``read()`` is aborted ("FATAL: exception not
+        rethrown": Python ends daemon threads with a forced unwind that OpenCV swallows).
+        """
         self._closed = True
         self._stop_reader()
         self._notify()
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        readers = [r for r in self._readers if r is not threading.current_thread()]
+        for reader in readers:
+            reader.join(max(0.0, deadline - time.monotonic()))
+        if stuck := sum(r.is_alive() for r in readers):
+            log.warning(
+                "%s: %d reader(s) still inside OpenCV after closing", self.description, stuck
+            )
 
     async def frames(self) -> AsyncIterator[Frame]:
         """Yield frames until the file ends or ``close()``; one consumer at a time.
@@ -258,7 +273,9 @@ class VideoSource:
         assert self._loop is not None
         slot = _Slot(self._loop, self.stats, 1 / self.config.fps, block=not self.realtime)
         self._slot = slot
-        threading.Thread(target=self._read, args=(slot,), name="video-reader", daemon=True).start()
+        reader = threading.Thread(target=self._read, args=(slot,), name="video-reader", daemon=True)
+        self._readers = [r for r in self._readers if r.is_alive()] + [reader]
+        reader.start()
         return slot
 
     def _stop_reader(self) -> None:

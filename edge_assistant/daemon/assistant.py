@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -104,6 +105,8 @@ class Assistant:
         self.on_outcome = on_outcome or (lambda o: print(json.dumps(o.to_json()), flush=True))
         self.vision_context = VisionContext(camera=False)
         self.vision_ms: deque[float] = deque(maxlen=4096)  # per frame, newest last
+        self._frame_at = -math.inf  # time.monotonic() of the newest processed frame
+        self._live_video = False
         self.pending: Confirmation | None = None
         self.outcomes: list[Outcome] = []
         self._transcripts: asyncio.Queue[Heard | None] = asyncio.Queue(
@@ -143,7 +146,28 @@ class Assistant:
 
     async def see(self, source) -> None:
         """Task: the vision path; keeps the newest VisionContext and answers a pending
-        confirmation with a thumbs up or down."""
+        confirmation with a thumbs up or down. A live camera that cannot be opened (an IP
+        camera still booting after a power cut) is retried with doubling waits; a file that
+        cannot be read ends vision with an error in the log."""
+        from edge_assistant.capture.video import VideoSourceError
+
+        capture = self.config.vision.capture
+        wait = capture.retry_initial_s
+        self._live_video = bool(getattr(source, "live", False))
+        while not self._stopping.is_set():
+            try:
+                await self._watch(source)
+                return
+            except VideoSourceError as exc:
+                metrics.ERRORS.inc()
+                if not self._live_video:
+                    log.error("vision stopped: %s", exc)
+                    return
+                log.error("camera unavailable (retrying in %.1f s): %s", wait, exc)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, capture.retry_max_s)
+
+    async def _watch(self, source) -> None:
         loop = asyncio.get_running_loop()
         async for frame in source.frames():
             now = frame.timestamp
@@ -156,12 +180,24 @@ class Assistant:
                 metrics.ERRORS.inc()
                 continue
             self.vision_context = result.context
+            self._frame_at = time.monotonic()
             self.vision_ms.append(result.timings.get("total", 0.0))
             metrics.FRAMES.inc()
             if self.pending is not None and result.context.gesture in ("thumbs_up", "thumbs_down"):
                 await self._answer_pending(None, result.context.gesture, time.monotonic())
             if self._stopping.is_set():
                 break
+
+    def seen(self) -> VisionContext:
+        """What the camera sees now: nothing once a live camera has sent no frame for the
+        tracker's ``vanish_s`` (a face seen before the camera was lost verifies nothing). A
+        video file keeps its last view after it ends."""
+        if self.vision is None:
+            return VisionContext(camera=False)
+        stale = time.monotonic() - self._frame_at > self.config.vision.tracker.vanish_s
+        if self._live_video and stale:
+            return VisionContext(camera=False)
+        return self.vision_context
 
     # --- commands ------------------------------------------------------------------------
     async def handle_commands(self) -> None:
@@ -354,7 +390,7 @@ class Assistant:
             except Exception as exc:  # no one enrolled, too short: not verified, say why
                 log.info("speaker not verified: %s", exc)
         area = self.config.daemon.area
-        seen = self.vision_context
+        seen = self.seen()
         face_here = seen.camera and seen.speaker_area is not None and seen.speaker_area == area
         return Evidence(speaker_person=person, speaker_score=score, face_seen_in_area=face_here,
                         area=area)  # fmt: skip
@@ -362,7 +398,7 @@ class Assistant:
     def _context(self) -> Context:
         if self.vision is None:
             return Context(satellite_area=self.config.daemon.area)
-        return self.vision_context.to_context(self.config.daemon.area)
+        return self.seen().to_context(self.config.daemon.area)
 
     async def _finish(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)

@@ -82,8 +82,8 @@ async def health_server(assistant, host: str, port: int, started: float) -> web.
             "uptime_s": round(time.monotonic() - started, 1),
             "queued": assistant._transcripts.qsize(),
             "pending_confirmation": assistant.pending is not None,
-            "camera": assistant.vision is not None,
-            "people": assistant.vision_context.people,
+            "camera": assistant.seen().camera,
+            "people": assistant.seen().people,
             "handled": len(assistant.outcomes),
         })  # fmt: skip
 
