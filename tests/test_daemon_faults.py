@@ -420,6 +420,37 @@ def test_camera_lost_and_back_while_voice_commands_go_on(tmp_path: Path, models_
     assert camera.connections >= 2
 
 
+def test_camera_down_at_start_is_retried_until_it_comes_up(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """An IP camera that boots slower than the daemon (after a power cut): the daemon starts
+    without it, says so, keeps hearing, and watches once the camera answers."""
+    audio = spoken(tmp_path / "commands.wav", ("turn on the hallway light", 6.0))
+    camera = Camera()  # not started: its port refuses
+    health = free_port()
+    capture = {"source": camera.url, "fps": 5, "open_timeout_s": 1.0, "read_timeout_s": 1.0,
+               "retry_initial_s": 0.2, "retry_max_s": 0.5}  # fmt: skip
+    config = device_config(
+        tmp_path,
+        daemon={"health_port": health, "speak": False, "area": "kitchen"},
+        vision={"area": "kitchen", "capture": capture},
+    )
+    try:
+        with Daemon(tmp_path, config, models_dir, "--audio-file", str(audio),
+                    "--realtime") as daemon:  # fmt: skip
+            failed = daemon.wait_log(r"^camera unavailable \(retrying in", timeout=60)
+            assert get_json(health)["camera"] is False
+            camera.start()
+            until(lambda: metric(health, "edge_assistant_frames_total") > 0, 30, "frames")
+            assert get_json(health)["camera"] is True
+            first = daemon.outcome(0)
+            assert daemon.finish() == 0, daemon.log_tail()
+    finally:
+        camera.stop()
+    assert camera.url in failed
+    assert acted(first) == [("hall_light", "turn_on", True)]
+
+
 # --- Home Assistant rejecting the token or not answering ----------------------------------
 
 
