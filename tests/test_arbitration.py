@@ -78,6 +78,7 @@ def test_wakes_apart_in_time_or_word_are_separate_commands(mosquitto_broker: Mos
         await asyncio.sleep(0.5)  # longer than the 200 ms window: someone else, later
         second = await hall.claim("okay_nabu", 0.99)
         assert (await kitchen.rule(first)).handle and (await hall.rule(second)).handle
+        await asyncio.sleep(0.5)  # hall's 0.99 wake is out of the window again
         wakes = await asyncio.gather(kitchen.claim("okay_nabu", 0.6), hall.claim("hey_jarvis", 1))
         rulings = await asyncio.gather(kitchen.rule(wakes[0]), hall.rule(wakes[1]))
         assert [r.handle for r in rulings] == [True, True]
@@ -188,6 +189,7 @@ def test_daemon_leaves_a_command_to_the_room_that_heard_it_better(
 ) -> None:
     rival = RivalDevice(mosquitto_broker, scores=[1.0, 0.01])
     commands = Subscriber(mosquitto_broker, "home/#")
+    events = Subscriber(mosquitto_broker, "edge-assistant/kitchen/#")
     wake = speak("okay nabu", "en-us+klatt2", lead_s=0.5, tail_s=0.4)
     command = speak("turn on the kitchen light", tail_s=1.5)
     audio, _ = concatenate([wake, command, silence(1.0), wake, command])
@@ -218,5 +220,10 @@ def test_daemon_leaves_a_command_to_the_room_that_heard_it_better(
     with sqlite3.connect(tmp_path / "journal.db") as db:
         rows = db.execute("SELECT winner, winner_score, reason FROM deferrals").fetchall()
     assert [(w, s) for w, s, _ in rows] == [("hall", 1.0)]
+    kinds = [(topic.rsplit("/", 1)[1], json.loads(body)) for topic, body, *_ in events.wait_for(4)]
+    assert [k for k, _ in kinds].count("heard") == 2  # what it heard, both times
+    did = [e for k, e in kinds if k == "did"]
+    assert [e["decision"] for e in did] == ["deferred", "allow"]  # and what it did
     rival.subscriber.close()
     commands.close()
+    events.close()

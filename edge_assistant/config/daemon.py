@@ -22,4 +22,6 @@ class DaemonConfig(StrictModel):
     health_host: str = Field("127.0.0.1", description="Health and metrics endpoint address.")
     health_port: int = Field(9723, ge=0, le=65535, description="0 = no endpoint.")
     watchdog: bool = Field(True, description="Send systemd WATCHDOG=1 when the unit asks.")
-    speak: bool = Field(True, description="Say responses with espeak-ng (else only log them).")
+    speak: bool = Field(
+        True, description="Say responses and chime (else only log them); `feedback` says how."
+    )

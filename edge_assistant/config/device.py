@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from edge_assistant.config.actions import ActionsConfig
 from edge_assistant.config.arbitration import ArbitrationConfig
 from edge_assistant.config.daemon import DaemonConfig
+from edge_assistant.config.feedback import FeedbackConfig
 from edge_assistant.config.journal import JournalConfig
 from edge_assistant.config.loading import StrictModel, load_yaml_model, validate_data
 from edge_assistant.config.policy import PolicyConfig
@@ -157,6 +158,10 @@ class DeviceConfig(StrictModel):
     )
     daemon: DaemonConfig = Field(
         default_factory=DaemonConfig, description="Name, area, queues, health endpoint, stop."
+    )
+    feedback: FeedbackConfig = Field(
+        default_factory=FeedbackConfig,
+        description="Spoken responses (espeak-ng or a Piper voice) and the wake chime.",
     )
     arbitration: ArbitrationConfig = Field(
         default_factory=ArbitrationConfig,

@@ -96,7 +96,9 @@ class Assistant:
         self.home_path, self.home = home_path, home
         self.listener, self.understander = listener, understander
         self.sink, self.journal, self.vision, self.speaker = sink, journal, vision, speaker
-        self.voice = voice or Voice(enabled=self.config.daemon.speak)
+        self.voice = voice or Voice.from_config(
+            self.config.feedback, enabled=self.config.daemon.speak, base_dir=device.path.parent
+        )
         self.arbiter = arbiter
         self._wake: Wake | None = None  # the last wake heard, until its transcript
         self._wake_sample: int | None = None
@@ -116,6 +118,8 @@ class Assistant:
         self._voice_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
         self._vision_pool = ThreadPoolExecutor(1, thread_name_prefix="vision")
         self._work_pool = ThreadPoolExecutor(2, thread_name_prefix="work")
+        # speech and chimes: one sound at a time, never holding a work thread
+        self._sound_pool = ThreadPoolExecutor(1, thread_name_prefix="sound")
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -130,6 +134,8 @@ class Assistant:
                 if self.arbiter is not None:
                     detection = event.detection
                     self._wake = await self.arbiter.claim(detection.name, detection.score)
+                if self.voice.chime_enabled:
+                    self._in_background(self._chime(self._wake))
             elif isinstance(event, TranscriptEvent) and event.recognition.accepted:
                 if self._transcripts.full():
                     dropped = self._transcripts.get_nowait()
@@ -407,9 +413,19 @@ class Assistant:
         # what this device did, for the other devices of the home
         self._in_background(self._publish("did", outcome.to_json()))
         if outcome.said:
-            await asyncio.get_running_loop().run_in_executor(
-                self._work_pool, self.voice.say, outcome.said
-            )
+            await self._sound(self.voice.say, outcome.said)
+
+    async def _chime(self, wake: Wake | None) -> None:
+        """The wake chime; with other rooms, only from the one that will handle it (known
+        once the arbitration window has passed)."""
+        arbiter = self.arbiter
+        if wake is not None and arbiter is not None and not (await arbiter.rule(wake)).handle:
+            return
+        await self._sound(self.voice.play_chime)
+
+    async def _sound(self, play: Callable[..., None], *args: Any) -> None:
+        """Speech or a chime, played on the sound thread (blocking for its length)."""
+        await asyncio.get_running_loop().run_in_executor(self._sound_pool, play, *args)
 
     async def _publish(self, kind: str, event: dict[str, Any]) -> None:
         try:
@@ -453,7 +469,7 @@ class Assistant:
                 task.cancel()
 
     def close(self) -> None:
-        for pool in (self._voice_pool, self._vision_pool, self._work_pool):
+        for pool in (self._voice_pool, self._vision_pool, self._work_pool, self._sound_pool):
             pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -11,6 +11,7 @@ from edge_assistant.audio.listener import Listener
 from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.daemon.arbitration import Arbiter
 from edge_assistant.daemon.assistant import Assistant
+from edge_assistant.feedback.speech import Voice
 from edge_assistant.home.model import load_home
 from edge_assistant.journal.journal import Journal
 from edge_assistant.understanding.understand import Understander
@@ -32,6 +33,10 @@ def build(
 
     config = device.config
     home = load_home(home_path)
+    # before the big models: a bad voice fails start-up at once, naming its file
+    voice = Voice.from_config(
+        config.feedback, enabled=config.daemon.speak, base_dir=device.path.parent
+    )
     journal = Journal(config.journal)
     for action in journal.recover():
         log.warning("interrupted by the last stop (its fate unknown): %s", action)
@@ -56,7 +61,7 @@ def build(
     )
     assistant = Assistant(
         device, home_path, home, listener=listener, understander=understander, sink=sink,
-        journal=journal, vision=vision, speaker=speaker, arbiter=_arbiter(device),
+        journal=journal, vision=vision, speaker=speaker, voice=voice, arbiter=_arbiter(device),
     )  # fmt: skip
     return assistant, audio, video
 
