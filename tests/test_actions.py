@@ -1,6 +1,7 @@
 """Actions on real things: a real Mosquitto broker (stopped and restarted mid-run) with a real
-subscriber reading back topics, payloads and QoS, and a small real Home Assistant REST server
-(aiohttp) that checks the bearer token and can refuse, fail or stall on cue.
+subscriber reading back topics, payloads and QoS, and a small real Home Assistant (aiohttp:
+its REST and WebSocket APIs) that checks the token and can refuse, fail, stall, push a state
+change or drop its sockets on cue.
 
 Commands built here carry hostile text in their slots ("# / +", 10 kB strings): none of it
 may reach a topic, and every JSON payload must stay valid JSON.
@@ -15,12 +16,12 @@ import logging
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from edge_assistant.actions import (
     SINKS,
@@ -31,6 +32,7 @@ from edge_assistant.actions import (
     Sink,
     actions_for,
     execute_all,
+    home_assistant,
     load_sink,
 )
 from edge_assistant.actions.home_assistant import HomeAssistantSink
@@ -530,24 +532,58 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
 # -- home assistant ------------------------------------------------------------------------
 
 
+def _result(message_id: int, result: Any) -> dict[str, Any]:
+    return {"id": message_id, "type": "result", "success": True, "result": result}
+
+
+def _error(message_id: int, code: str, message: str) -> dict[str, Any]:
+    error = {"code": code, "message": message}
+    return {"id": message_id, "type": "result", "success": False, "error": error}
+
+
 class FakeHomeAssistant:
-    """Home Assistant's REST API, the parts the sink uses, on 127.0.0.1."""
+    """Home Assistant's REST and WebSocket APIs, the parts the sink uses, on 127.0.0.1.
+
+    The WebSocket speaks Home Assistant's protocol: auth_required, auth, then auth_ok or
+    auth_invalid; then commands whose ids must increase on each connection (id_reuse
+    otherwise): get_states, subscribe_events (state_changed) and call_service. ``push_state``
+    sends a state_changed to the subscribers; ``drop_sockets`` closes them as a restart does.
+    """
 
     def __init__(self, token: str = "good-token") -> None:
         self.token = token
-        self.calls: list[tuple[str, str, Any]] = []
+        self.calls: list[tuple[str, str, Any]] = []  # REST service calls
+        self.state_reads: list[str] = []  # REST GET /api/states/<entity_id>
+        self.handshakes = 0  # requests for /api/websocket
+        self.auths: list[str] = []  # the access_token of each WebSocket auth message
+        self.ws_ids: list[list[int]] = []  # the command ids, per connection
+        self.ws_calls: list[dict[str, Any]] = []  # call_service messages, less their id
+        self.ws_open = True  # False: /api/websocket answers 503, as while HA restarts
+        self.ws_drop_on_call = False  # close the socket on a call_service, not answering
+        self.ws_errors: list[tuple[str, str]] = []  # (code, message) for the next calls
         self.stall_s = 0.0
         self.fail_5xx = 0
-        self.states = {
+        self.states: dict[str, dict[str, Any]] = {
             "climate.thermostat": {
                 "entity_id": "climate.thermostat",
                 "state": "heat",
                 "attributes": {"temperature": 21, "current_temperature": 19.5},
-            }
+            },
+            "light.floor_lamp": {
+                "entity_id": "light.floor_lamp",
+                "state": "off",
+                "attributes": {"friendly_name": "Floor lamp"},
+            },
+            "light.neighbours_porch": {  # not in home.yaml: never cached
+                "entity_id": "light.neighbours_porch",
+                "state": "on",
+                "attributes": {},
+            },
         }
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._unstall = asyncio.Event()
+        self._sockets: dict[web.WebSocketResponse, set[int]] = {}  # -> subscription ids
 
     def unstall(self) -> None:
         self.stall_s = 0
@@ -558,6 +594,8 @@ class FakeHomeAssistant:
         app.router.add_get("/api/", self._api)
         app.router.add_post("/api/services/{domain}/{service}", self._service)
         app.router.add_get("/api/states/{entity_id}", self._state)
+        app.router.add_get("/api/websocket", self._websocket)
+        app.on_shutdown.append(lambda _: self.drop_sockets())
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -570,6 +608,29 @@ class FakeHomeAssistant:
         assert self._runner is not None
         self.unstall()
         await self._runner.cleanup()
+
+    async def push_state(self, entity_id: str, state: str, **attributes: Any) -> None:
+        old = self.states.get(entity_id)
+        new = {"entity_id": entity_id, "state": state, "attributes": attributes}
+        self.states[entity_id] = new
+        event = {
+            "event_type": "state_changed",
+            "data": {"entity_id": entity_id, "old_state": old, "new_state": new},
+            "origin": "LOCAL",
+            "time_fired": "2025-01-01T12:00:00+00:00",
+        }
+        for ws, subscriptions in list(self._sockets.items()):
+            for subscription in subscriptions:
+                await ws.send_json({"id": subscription, "type": "event", "event": event})
+
+    async def drop_sockets(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY)
+
+    async def revoke(self, new_token: str) -> None:
+        """The token is revoked: Home Assistant closes the connections it authenticated."""
+        self.token = new_token
+        await self.drop_sockets()
 
     def _authorized(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {self.token}"
@@ -595,14 +656,72 @@ class FakeHomeAssistant:
     async def _state(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
             return web.Response(status=401, text="401: Unauthorized")
+        self.state_reads.append(request.match_info["entity_id"])
         state = self.states.get(request.match_info["entity_id"])
         if state is None:
             return web.json_response({"message": "Entity not found."}, status=404)
         return web.json_response(state)
 
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        self.handshakes += 1
+        if not self.ws_open:
+            return web.Response(status=503, text="Home Assistant is starting")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "auth_required", "ha_version": "2025.1.0"})
+        auth = json.loads((await ws.receive(timeout=5)).data)
+        self.auths.append(auth.get("access_token"))
+        if auth.get("type") != "auth" or auth.get("access_token") != self.token:
+            await ws.send_json({"type": "auth_invalid", "message": "Invalid access"})
+            await ws.close()
+            return ws
+        await ws.send_json({"type": "auth_ok", "ha_version": "2025.1.0"})
+        subscriptions = self._sockets[ws] = set()
+        ids: list[int] = []
+        self.ws_ids.append(ids)
+        try:
+            async for frame in ws:
+                message = json.loads(frame.data)
+                if ids and message["id"] <= ids[-1]:
+                    await ws.send_json(_error(message["id"], "id_reuse", "Ids must increase."))
+                    continue
+                ids.append(message["id"])
+                await self._command(ws, subscriptions, message)
+        finally:
+            self._sockets.pop(ws, None)
+        return ws
+
+    async def _command(
+        self, ws: web.WebSocketResponse, subscriptions: set[int], message: dict[str, Any]
+    ) -> None:
+        kind, message_id = message["type"], message["id"]
+        if kind == "get_states":
+            await ws.send_json(_result(message_id, list(self.states.values())))
+        elif kind == "subscribe_events" and message.get("event_type") == "state_changed":
+            subscriptions.add(message_id)
+            await ws.send_json(_result(message_id, None))
+        elif kind == "call_service":
+            self.ws_calls.append({k: v for k, v in message.items() if k != "id"})
+            if self.ws_drop_on_call:
+                await ws.close(code=WSCloseCode.GOING_AWAY)
+            elif self.ws_errors:
+                await ws.send_json(_error(message_id, *self.ws_errors.pop(0)))
+            else:
+                await ws.send_json(_result(message_id, {"context": {"id": "c1"}, "response": None}))
+        else:
+            await ws.send_json(_error(message_id, "unknown_command", "Unknown command."))
+
 
 def ha_config(server: FakeHomeAssistant, **fields: Any) -> HomeAssistantSinkConfig:
+    fields = {"reconnect_initial_s": 0.05, "reconnect_max_s": 0.2, **fields}
     return HomeAssistantSinkConfig(type="home_assistant", url=server.url, **fields)
+
+
+async def until(check: Callable[[], bool], within_s: float = 3.0) -> None:
+    deadline = in_s(within_s)
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -610,41 +729,184 @@ def hass_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HASS_TOKEN", "good-token")
 
 
-@pytest.mark.usefixtures("hass_token")
-def test_home_assistant_calls_services_and_reads_states() -> None:
+LIGHT_CALL = {"entity_id": "light.floor_lamp", "brightness_pct": 40, "color_name": "red"}
+HEAT_CALL = {"entity_id": "climate.thermostat", "temperature": 21.5}
+THERMOSTAT = {"state": "heat", "attributes": {"temperature": 21, "current_temperature": 19.5}}
+
+
+def light_and_heat() -> list[Action]:
     light = actions_for(command("HassLightSet", "floor_lamp", brightness=40, color="red"), HOME)
     heat = actions_for(command("HassClimateSetTemperature", "thermostat", temperature=21.5), HOME)
+    return light + heat
 
-    async def main() -> tuple[FakeHomeAssistant, list[ActionResult], list[Any]]:
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_websocket_calls_services_and_answers_states_from_its_cache() -> None:
+    async def main() -> tuple[FakeHomeAssistant, HomeAssistantSink, list[Any]]:
         async with FakeHomeAssistant() as server, load_sink(ha_config(server), HOME) as sink:
-            results = [await sink.execute(a, in_s(3)) for a in light + heat]
+            assert isinstance(sink, HomeAssistantSink) and sink.websocket_up
+            results = [await sink.execute(a, in_s(3)) for a in light_and_heat()]
+            cached = sink.cached_entities
+            before = await sink.get_state("thermostat")
+            await server.push_state("climate.thermostat", "off", temperature=18)
+            await server.push_state("light.neighbours_porch", "off")
+            while (after := await sink.get_state("thermostat")) == before:
+                await asyncio.sleep(0.01)
+            unknown = await sink.get_state("front_door")  # not cached: asked over REST
+            return server, sink, [results, cached, before, after, unknown, sink.cached_entities]
+
+    server, sink, (results, cached, before, after, unknown, cached_after) = asyncio.run(main())
+    assert all(r.ok and r.attempts == 1 for r in results), results
+    assert [r.detail["transport"] for r in results] == ["websocket", "websocket"]
+    assert server.calls == []  # no REST service call
+    assert server.ws_calls == [
+        {
+            "type": "call_service",
+            "domain": "light",
+            "service": "turn_on",
+            "service_data": {"brightness_pct": 40, "color_name": "red"},
+            "target": {"entity_id": "light.floor_lamp"},
+        },
+        {
+            "type": "call_service",
+            "domain": "climate",
+            "service": "set_temperature",
+            "service_data": {"temperature": 21.5},
+            "target": {"entity_id": "climate.thermostat"},
+        },
+    ]
+    assert server.auths == ["good-token"] and server.ws_ids == [[1, 2, 3, 4]]
+    assert cached == cached_after == {"climate.thermostat", "light.floor_lamp"}
+    assert before == THERMOSTAT
+    assert after == {"state": "off", "attributes": {"temperature": 18}}
+    assert unknown is None
+    assert server.state_reads == ["lock.front_door"]  # the thermostat came from the cache
+    assert sink.ws_connects == 1 and not sink.websocket_up  # closed
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_without_websocket_uses_rest_only() -> None:
+    async def main() -> tuple[FakeHomeAssistant, list[ActionResult], list[Any]]:
+        async with (
+            FakeHomeAssistant() as server,
+            load_sink(ha_config(server, websocket=False), HOME) as sink,
+        ):
+            results = [await sink.execute(a, in_s(3)) for a in light_and_heat()]
             states = [await sink.get_state(d) for d in ("thermostat", "front_door")]
             return server, results, states
 
     server, results, (thermostat, front_door) = asyncio.run(main())
     assert all(r.ok and r.attempts == 1 and r.detail["status"] == 200 for r in results), results
+    assert [r.detail["transport"] for r in results] == ["rest", "rest"]
     assert server.calls == [
-        (
-            "light",
-            "turn_on",
-            {"entity_id": "light.floor_lamp", "brightness_pct": 40, "color_name": "red"},
-        ),
-        ("climate", "set_temperature", {"entity_id": "climate.thermostat", "temperature": 21.5}),
+        ("light", "turn_on", LIGHT_CALL),
+        ("climate", "set_temperature", HEAT_CALL),
     ]
-    assert thermostat == {
-        "state": "heat",
-        "attributes": {"temperature": 21, "current_temperature": 19.5},
-    }
+    assert thermostat == THERMOSTAT
     assert front_door is None  # not known to Home Assistant
+    assert server.state_reads == ["climate.thermostat", "lock.front_door"]
+    assert server.handshakes == 0 and server.ws_calls == []
 
 
 @pytest.mark.usefixtures("hass_token")
-def test_home_assistant_401_is_a_clear_error_and_not_retried() -> None:
+@pytest.mark.parametrize("websocket", [True, False])
+def test_home_assistant_refused_token_stops_start(websocket: bool) -> None:
+    async def start() -> tuple[FakeHomeAssistant, str]:
+        async with FakeHomeAssistant(token="other") as server:
+            sink = load_sink(ha_config(server, websocket=websocket), HOME)
+            with pytest.raises(ActionError) as raised:
+                await sink.start()
+            return server, str(raised.value)
+
+    server, error = asyncio.run(start())
+    ws_url = server.url.replace("http://", "ws://") + "/api/websocket"
+    refused = f"auth_invalid at {ws_url}: Invalid access" if websocket else "401"
+    assert error == (
+        f"Home Assistant rejected the token from $HASS_TOKEN ({refused}): create a long-lived "
+        "access token in your Home Assistant profile"
+    )
+    assert server.auths == (["good-token"] if websocket else [])  # asked once, not retried
+    assert server.handshakes == int(websocket)
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_falls_back_to_rest_while_the_websocket_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    turn_on, turn_off = (
+        actions_for(command(intent, "floor_lamp"), HOME)[0]
+        for intent in ("HassTurnOn", "HassTurnOff")
+    )
+
+    async def main() -> tuple[FakeHomeAssistant, HomeAssistantSink, list[Any]]:
+        async with FakeHomeAssistant() as server, load_sink(ha_config(server), HOME) as sink:
+            assert isinstance(sink, HomeAssistantSink) and sink.websocket_up
+            # Home Assistant restarts while it has the call: the socket closes unanswered,
+            # and stays away for a while.
+            server.ws_open, server.ws_drop_on_call = False, True
+            during = await sink.execute(turn_on, in_s(3))
+            down = sink.websocket_up
+            state = await sink.get_state("thermostat")  # REST while the socket is down
+            server.ws_open, server.ws_drop_on_call = True, False
+            await until(lambda: sink.websocket_up)
+            after = await sink.execute(turn_off, in_s(3))
+            return server, sink, [during, down, state, after]
+
+    with caplog.at_level(logging.DEBUG, logger="edge_assistant.actions.home_assistant"):
+        server, sink, (during, down, state, after) = asyncio.run(main())
+    assert during.ok and during.attempts == 2 and during.detail["transport"] == "rest"
+    assert not down and state == THERMOSTAT and server.state_reads == ["climate.thermostat"]
+    assert server.calls == [("light", "turn_on", {"entity_id": "light.floor_lamp"})]
+    assert after.ok and after.attempts == 1 and after.detail["transport"] == "websocket"
+    assert [(c["service"], c["target"]) for c in server.ws_calls] == [
+        ("turn_on", {"entity_id": "light.floor_lamp"}),  # the one dropped unanswered
+        ("turn_off", {"entity_id": "light.floor_lamp"}),
+    ]
+    assert server.auths == ["good-token", "good-token"] and sink.ws_connects == 2
+    assert server.ws_ids == [[1, 2, 3], [1, 2, 3]]  # increasing on each connection
+    assert server.handshakes > 2  # refused with 503 while Home Assistant was away
+    lost = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert lost == [  # the fallback is logged once, not once per reconnect attempt
+        f"Home Assistant WebSocket API lost ({sink.ws_url}): WebSocket closed by Home "
+        "Assistant (code 1001); using REST until it is back"
+    ]
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_websocket_error_results() -> None:
+    action = actions_for(command("HassVacuumStart", "robot_vacuum"), HOME)[0]
+
+    async def main() -> tuple[FakeHomeAssistant, ActionResult, ActionResult]:
+        async with FakeHomeAssistant() as server, load_sink(ha_config(server), HOME) as sink:
+            server.ws_errors = [("not_found", "Service vacuum.start not found.")]
+            refused = await sink.execute(action, in_s(3))
+            server.ws_errors = [("home_assistant_error", "The vacuum did not answer")]
+            retried = await sink.execute(action, in_s(3))
+            return server, refused, retried
+
+    server, refused, retried = asyncio.run(main())
+    assert not refused.ok and refused.attempts == 1 and refused.detail["code"] == "not_found"
+    assert refused.error == (
+        "Home Assistant refused vacuum.start on vacuum.robot (not_found): "
+        "Service vacuum.start not found."
+    )
+    assert retried.ok and retried.attempts == 2  # a failure inside Home Assistant is retried
+    assert len(server.ws_calls) == 3 and server.calls == []  # no REST try after a refusal
+
+
+@pytest.mark.usefixtures("hass_token")
+@pytest.mark.parametrize("websocket", [True, False])
+def test_home_assistant_revoked_token_is_a_clear_error_and_not_retried(websocket: bool) -> None:
     action = actions_for(command("HassTurnOff", "front_door"), HOME)[0]
 
     async def main() -> tuple[FakeHomeAssistant, ActionResult, float]:
-        async with FakeHomeAssistant() as server, load_sink(ha_config(server), HOME) as sink:
-            server.token = "revoked-and-replaced"
+        async with (
+            FakeHomeAssistant() as server,
+            load_sink(ha_config(server, websocket=websocket), HOME) as sink,
+        ):
+            assert isinstance(sink, HomeAssistantSink) and sink.websocket_up == websocket
+            await server.revoke("revoked-and-replaced")  # its sockets are closed
+            await until(lambda: not sink.websocket_up)
             start = time.monotonic()
             result = await sink.execute(action, in_s(3))
             return server, result, time.monotonic() - start
@@ -655,13 +917,6 @@ def test_home_assistant_401_is_a_clear_error_and_not_retried() -> None:
         "Home Assistant rejected the token from $HASS_TOKEN (401)"
     )
 
-    async def wrong_token_at_start() -> None:
-        async with FakeHomeAssistant(token="other") as server:
-            await load_sink(ha_config(server), HOME).start()
-
-    with pytest.raises(ActionError, match=r"rejected the token from \$HASS_TOKEN \(401\)"):
-        asyncio.run(wrong_token_at_start())
-
 
 @pytest.mark.usefixtures("hass_token")
 def test_home_assistant_timeouts_and_5xx_are_retried_until_the_deadline() -> None:
@@ -669,7 +924,8 @@ def test_home_assistant_timeouts_and_5xx_are_retried_until_the_deadline() -> Non
 
     async def main() -> tuple[ActionResult, float, ActionResult, ActionResult]:
         async with FakeHomeAssistant() as server:
-            async with load_sink(ha_config(server, timeout_s=0.3), HOME) as sink:
+            config = ha_config(server, timeout_s=0.3, websocket=False)
+            async with load_sink(config, HOME) as sink:
                 server.stall_s = 10
                 start = time.monotonic()
                 stalled = await sink.execute(action, start + 1.0)
@@ -731,7 +987,7 @@ def test_home_assistant_uses_only_entity_ids_of_the_home() -> None:
             return server, [await sink.execute(a, in_s(1)) for a in forged]
 
     server, results = asyncio.run(main())
-    assert server.calls == []
+    assert server.calls == [] and server.ws_calls == []
     assert [r.ok or r.attempts for r in results] == [0, 0, 0, 0, 0]
     assert "kitchen_ceiling has no entity_id in home.yaml" in (results[0].error or "")
     assert "not in the home" in (results[1].error or "")
@@ -745,3 +1001,30 @@ def test_home_assistant_missing_token_stops_start(monkeypatch: pytest.MonkeyPatc
     sink = load_sink(HomeAssistantSinkConfig(type="home_assistant", url="http://127.0.0.1:9"), HOME)
     with pytest.raises(ActionError, match="environment variable HASS_TOKEN is not set"):
         asyncio.run(sink.start())
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_oversized_websocket_message_falls_back_to_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(home_assistant, "MAX_WS_MESSAGE_BYTES", 65536)
+    action = actions_for(command("HassTurnOn", "floor_lamp"), HOME)[0]
+
+    async def main() -> tuple[FakeHomeAssistant, HomeAssistantSink, ActionResult]:
+        async with FakeHomeAssistant() as server:
+            server.states["light.floor_lamp"]["attributes"]["effect_list"] = ["x" * 100] * 1000
+            async with load_sink(ha_config(server), HOME) as sink:
+                assert isinstance(sink, HomeAssistantSink)
+                return server, sink, await sink.execute(action, in_s(3))
+
+    server, sink, result = asyncio.run(main())
+    assert result.ok and result.detail["transport"] == "rest" and sink.ws_connects == 0
+    assert server.ws_ids[0] == [1, 2]  # subscribed, then get_states' answer was too big
+    assert sink.ws_error is not None and "exceeds limit 65536" in sink.ws_error, sink.ws_error
+
+
+def test_home_assistant_reconnect_waits_are_checked() -> None:
+    with pytest.raises(ValueError, match="reconnect_initial_s must not exceed reconnect_max_s"):
+        HomeAssistantSinkConfig(
+            type="home_assistant", url="http://ha:8123", reconnect_initial_s=5, reconnect_max_s=1
+        )

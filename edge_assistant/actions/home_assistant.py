@@ -1,22 +1,30 @@
-"""The ``home_assistant`` sink: Home Assistant's REST API with a long-lived access token.
+"""The ``home_assistant`` sink: Home Assistant's WebSocket and REST APIs, with a long-lived
+access token.
 
-``POST {url}/api/services/{domain}/{service}`` with ``{"entity_id": ..., **data}`` carries an
-action out, ``GET {url}/api/states/{entity_id}`` reads a state. Only entity_ids of home.yaml
-are used. A rejected token (401/403) and a rejected call (other 4xx) fail at once; timeouts,
-connection errors and 5xx are retried until the deadline (a retried call whose first try
-did reach Home Assistant runs twice: every service voice issues sets a state, except
-"next track").
+While the WebSocket API (``/api/websocket``) is up, an action is one ``call_service`` message
+and a state is read from a cache of the home's entities, filled by ``get_states`` and kept
+fresh by ``state_changed`` events, so a question costs no round trip. While it is down (Home
+Assistant restarting; a background task reconnects with doubling waits), ``POST
+{url}/api/services/{domain}/{service}`` carries an action out and ``GET
+{url}/api/states/{entity_id}`` reads a state. Only entity_ids of home.yaml are used, and
+only values from a closed list are sent: nothing that was spoken.
+
+A rejected token (401/403, ``auth_invalid``) and a rejected call (other 4xx, an error result
+such as ``not_found``) fail at once; timeouts, lost connections and server failures are
+retried until the deadline (a retried call whose first try did reach Home Assistant runs
+twice: every service voice issues sets a state, except "next track").
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import ssl
 import time
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -30,6 +38,19 @@ from edge_assistant.actions.base import (
     device_in,
 )
 from edge_assistant.actions.credentials import secret_from_env, secret_from_file, tls_context
+from edge_assistant.actions.ha_socket import (
+    MAX_WS_MESSAGE_BYTES,
+    SNIPPET,
+    WS_HEARTBEAT_S,
+    WS_RETRIED,
+    Socket,
+    SocketError,
+    TokenRefused,
+    authenticate,
+    describe_error,
+    error_of,
+    state_of,
+)
 from edge_assistant.config.actions import HomeAssistantSinkConfig
 from edge_assistant.home.model import Device, Home
 
@@ -41,7 +62,7 @@ _TOKEN = re.compile(r"^[\x21-\x7e]+$")  # what an HTTP header may carry
 RETRY_INITIAL_S = 0.2
 RETRY_MAX_S = 2.0
 MAX_BODY_BYTES = 262144
-SNIPPET = 200
+Outcome = Literal["done", "refused", "retry"]
 
 
 class HomeAssistantSink(Sink):
@@ -53,7 +74,28 @@ class HomeAssistantSink(Sink):
         self.token_source = (
             f"token file {config.token_file}" if config.token_file else f"${config.token_env}"
         )
+        self.ws_url = "ws" + config.url.removeprefix("http") + "/api/websocket"
+        self._entities = frozenset(
+            d.entity_id for d in home.devices if d.entity_id and _ENTITY.match(d.entity_id)
+        )
         self._session: aiohttp.ClientSession | None = None
+        self._socket: Socket | None = None  # only while up: authenticated, subscribed, filled
+        self._task: asyncio.Task[None] | None = None
+        self._down_logged = False
+        self.ws_connects = 0
+        self.ws_error: str | None = None  # why the WebSocket is down, for status
+
+    @property
+    def websocket_up(self) -> bool:
+        return self._socket is not None and self._socket.lost is None
+
+    @property
+    def cached_entities(self) -> frozenset[str]:
+        """The entity_ids whose state is answered from the WebSocket's cache."""
+        socket = self._socket
+        return frozenset(socket.states if socket is not None and socket.lost is None else ())
+
+    # -- connection --------------------------------------------------------------------
 
     async def start(self) -> None:
         what = "Home Assistant token"
@@ -74,6 +116,19 @@ class HomeAssistantSink(Sink):
             connector=aiohttp.TCPConnector(ssl=verify, limit=8),
         )
         # A wrong token is a configuration error: found now, not at the first command.
+        if self.config.websocket:
+            first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._task = asyncio.create_task(self._keep_socket(token, first), name="hass-ws")
+            try:
+                await first
+            except ActionError:
+                await self.close()
+                raise
+            if self.websocket_up:
+                return  # the token was checked by the WebSocket's auth
+        await self._check_token()
+
+    async def _check_token(self) -> None:
         try:
             status, _ = await self._call(
                 "GET", f"{self.config.url}/api/", None, self.config.timeout_s
@@ -82,17 +137,118 @@ class HomeAssistantSink(Sink):
             log.warning(
                 "Home Assistant unreachable (%s): %s; retried per action",
                 self.config.url,
-                _reason(exc),
+                describe_error(exc),
             )
             return
         if status in (401, 403):
             await self.close()
-            raise ActionError(self._rejected(status))
+            raise ActionError(self._rejected(str(status)))
+
+    async def _keep_socket(self, token: str, first: asyncio.Future[None]) -> None:
+        """Holds the WebSocket while the sink runs: reconnects with doubling waits."""
+        delay = self.config.reconnect_initial_s
+        while True:
+            try:
+                socket, reader = await self._connect(token)
+            except TokenRefused as exc:
+                self.ws_error = self._rejected(f"auth_invalid at {self.ws_url}: {exc}")
+                if not first.done():
+                    first.set_exception(ActionError(self.ws_error))
+                    return
+            except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
+                self.ws_error = describe_error(exc)
+            except Exception as exc:  # a bug, not the network: logged, and REST carries on
+                self.ws_error = f"{type(exc).__name__}: {exc}"
+                log.exception("Home Assistant WebSocket API: unexpected error")
+            else:
+                delay = self.config.reconnect_initial_s
+                self._up(socket)
+                if not first.done():
+                    first.set_result(None)
+                self.ws_error = await self._until_lost(socket, reader)
+            if not first.done():
+                first.set_result(None)
+            self._log_down()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.config.reconnect_max_s)
+
+    async def _connect(self, token: str) -> tuple[Socket, asyncio.Task[str]]:
+        """An authenticated WebSocket, subscribed to state changes, its cache filled; and its
+        reader."""
+        if self._session is None:
+            raise SocketError("the Home Assistant sink is not started")
+        limit_s = self.config.timeout_s
+        async with asyncio.timeout(limit_s):
+            ws = await self._session.ws_connect(
+                self.ws_url,
+                max_msg_size=MAX_WS_MESSAGE_BYTES,
+                heartbeat=WS_HEARTBEAT_S,
+                timeout=aiohttp.ClientWSTimeout(ws_close=limit_s),
+            )
+        socket = Socket(ws, self._entities)
+        reader: asyncio.Task[str] | None = None
+        try:
+            async with asyncio.timeout(limit_s):
+                await authenticate(ws, token)
+            reader = asyncio.create_task(socket.read(), name="hass-ws-reader")
+            await socket.subscribe_and_fill(limit_s)
+        except BaseException:
+            if reader is not None:
+                reader.cancel()
+            await ws.close()
+            raise
+        return socket, reader
+
+    async def _until_lost(self, socket: Socket, reader: asyncio.Task[str]) -> str:
+        """Why the connection ended; it is closed then, and calls go over REST."""
+        try:
+            return await reader
+        except Exception as exc:  # a bug in the reader: logged, then reconnect
+            log.exception("Home Assistant WebSocket reader failed")
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            self._socket = None
+            reader.cancel()
+            await socket.ws.close()
+
+    def _up(self, socket: Socket) -> None:
+        self._socket = socket
+        self.ws_connects += 1
+        self.ws_error = None
+        self._down_logged = False
+        log.info(
+            "Home Assistant WebSocket API connected (%s, connection %d, %d of %d entities known)",
+            self.ws_url,
+            self.ws_connects,
+            len(socket.states),
+            len(self._entities),
+        )
+
+    def _log_down(self) -> None:
+        """Once per outage: calls and states go over REST until the socket is back."""
+        if self._down_logged:
+            log.debug("Home Assistant WebSocket API still down: %s", self.ws_error)
+            return
+        self._down_logged = True
+        was = "lost" if self.ws_connects else "unavailable"
+        log.warning(
+            "Home Assistant WebSocket API %s (%s): %s; using REST until it is back",
+            was,
+            self.ws_url,
+            self.ws_error,
+        )
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        session, self._session = self._session, None  # calls racing the close fail cleanly
+        if session is not None:
+            await session.close()
+
+    # -- actions and states ------------------------------------------------------------
 
     async def execute(self, action: Action, deadline: float) -> ActionResult:
         start = time.monotonic()
@@ -104,9 +260,8 @@ class HomeAssistantSink(Sink):
             _json(body)
         except ActionRefused as exc:
             return ActionResult(action, ok=False, error=str(exc))
-        url = f"{self.config.url}/api/services/{action.domain}/{action.service}"
         attempts, error, pause = 0, "deadline passed before the first try", RETRY_INITIAL_S
-        detail: dict[str, Any] = {"url": url, "entity_id": entity_id}
+        detail: dict[str, Any] = {"entity_id": entity_id}
 
         def result(ok: bool, error: str | None = None) -> ActionResult:
             ms = (time.monotonic() - start) * 1000
@@ -114,41 +269,88 @@ class HomeAssistantSink(Sink):
 
         while (remaining := deadline - time.monotonic()) > 0:
             attempts += 1
-            try:
-                status, text = await self._call("POST", url, body, remaining)
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                error = f"Home Assistant unreachable ({self.config.url}): {_reason(exc)}"
+            socket = self._socket
+            if socket is not None and socket.lost is None:
+                outcome, why = await self._over_socket(socket, action, entity_id, remaining, detail)
             else:
-                detail["status"] = status
-                if status < 300:
-                    log.info(
-                        "did %s: %s.%s %s", action.device_id, action.domain, action.service, body
-                    )
-                    return result(True)
-                if status in (401, 403):
-                    return result(False, self._rejected(status))
-                if status < 500:
-                    return result(
-                        False,
-                        f"Home Assistant refused {action.domain}.{action.service} on {entity_id} ({status}): {text}",
-                    )
-                error = f"Home Assistant failed ({self.config.url}, {status}): {text}"
+                outcome, why = await self._over_rest(action, body, remaining, detail)
+            if outcome == "done":
+                log.info("did %s: %s.%s %s", action.device_id, action.domain, action.service, body)
+                return result(True)
+            if outcome == "refused":
+                return result(False, why)
+            error = why
             await asyncio.sleep(max(0.0, min(pause, deadline - time.monotonic())))
             pause = min(pause * 2, RETRY_MAX_S)
         return result(False, error)
 
+    async def _over_socket(
+        self,
+        socket: Socket,
+        action: Action,
+        entity_id: str,
+        limit_s: float,
+        detail: dict[str, Any],
+    ) -> tuple[Outcome, str]:
+        detail.update(transport="websocket", url=self.ws_url)
+        detail.pop("status", None)
+        message = {
+            "type": "call_service",
+            "domain": action.domain,
+            "service": action.service,
+            "service_data": dict(action.data),
+            "target": {"entity_id": entity_id},
+        }
+        try:
+            answer = await socket.request(message, min(self.config.timeout_s, limit_s))
+        except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
+            return "retry", f"Home Assistant unreachable ({self.config.url}): {describe_error(exc)}"
+        if answer.get("success") is True:
+            return "done", ""
+        code, text = error_of(answer)
+        detail["code"] = code
+        if code in WS_RETRIED:
+            return "retry", f"Home Assistant failed ({self.config.url}, {code}): {text}"
+        what = f"{action.domain}.{action.service} on {entity_id}"
+        return "refused", f"Home Assistant refused {what} ({code}): {text}"
+
+    async def _over_rest(
+        self, action: Action, body: dict[str, Any], limit_s: float, detail: dict[str, Any]
+    ) -> tuple[Outcome, str]:
+        url = f"{self.config.url}/api/services/{action.domain}/{action.service}"
+        detail.update(transport="rest", url=url)
+        detail.pop("code", None)
+        try:
+            status, text = await self._call("POST", url, body, limit_s)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return "retry", f"Home Assistant unreachable ({self.config.url}): {describe_error(exc)}"
+        detail["status"] = status
+        if status < 300:
+            return "done", ""
+        if status in (401, 403):
+            return "refused", self._rejected(str(status))
+        if status < 500:
+            what = f"{action.domain}.{action.service} on {body['entity_id']}"
+            return "refused", f"Home Assistant refused {what} ({status}): {text}"
+        return "retry", f"Home Assistant failed ({self.config.url}, {status}): {text}"
+
     async def get_state(self, device_id: str) -> dict[str, Any] | None:
-        """The entity's state and attributes; None when Home Assistant does not know it or
-        cannot be reached (logged). A rejected token raises ActionError."""
+        """The entity's state and attributes: from the WebSocket's cache while it is up, else
+        over REST; None when Home Assistant does not know it or cannot be reached (logged).
+        A rejected token raises ActionError."""
         entity_id = _entity_id(device_in(self.home, device_id))
+        socket = self._socket
+        if socket is not None and socket.lost is None and entity_id in socket.states:
+            cached = socket.states[entity_id]
+            return {"state": cached["state"], "attributes": dict(cached["attributes"])}
         url = f"{self.config.url}/api/states/{entity_id}"
         try:
             status, text = await self._call("GET", url, None, self.config.timeout_s, full=True)
         except (TimeoutError, aiohttp.ClientError) as exc:
-            log.warning("state of %s unknown: %s", entity_id, _reason(exc))
+            log.warning("state of %s unknown: %s", entity_id, describe_error(exc))
             return None
         if status in (401, 403):
-            raise ActionError(self._rejected(status))
+            raise ActionError(self._rejected(str(status)))
         if status != 200:
             if status != 404:
                 log.warning("state of %s unknown: HTTP %d %s", entity_id, status, text[:SNIPPET])
@@ -157,14 +359,10 @@ class HomeAssistantSink(Sink):
             data = json.loads(text)
         except ValueError:
             data = None
-        if not isinstance(data, dict) or not isinstance(data.get("state"), str):
+        state = state_of(data)
+        if state is None:
             log.warning("state of %s unknown: not a Home Assistant state object", entity_id)
-            return None
-        attributes = data.get("attributes")
-        return {
-            "state": data["state"],
-            "attributes": attributes if isinstance(attributes, dict) else {},
-        }
+        return state
 
     async def _call(
         self, method: str, url: str, body: dict[str, Any] | None, limit_s: float, full: bool = False
@@ -172,20 +370,16 @@ class HomeAssistantSink(Sink):
         """(HTTP status, the body: whole when ``full``, else the start of it for messages)."""
         if self._session is None:
             raise aiohttp.ClientConnectionError("the Home Assistant sink is not started")
-        timeout = self._timeout(min(self.config.timeout_s, limit_s))
+        timeout = aiohttp.ClientTimeout(total=min(self.config.timeout_s, limit_s))
         async with self._session.request(
             method, url, json=body, timeout=timeout, allow_redirects=False
         ) as response:
             raw = await _read(response, MAX_BODY_BYTES if full else SNIPPET)
             return response.status, raw.decode("utf-8", errors="replace")
 
-    @staticmethod
-    def _timeout(seconds: float) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=seconds)
-
-    def _rejected(self, status: int) -> str:
+    def _rejected(self, why: str) -> str:
         return (
-            f"Home Assistant rejected the token from {self.token_source} ({status}): create a "
+            f"Home Assistant rejected the token from {self.token_source} ({why}): create a "
             f"long-lived access token in your Home Assistant profile"
         )
 
@@ -219,12 +413,6 @@ async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "no answer in time"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def load(config: HomeAssistantSinkConfig, home: Home) -> HomeAssistantSink:

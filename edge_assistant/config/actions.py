@@ -116,7 +116,8 @@ def check_base_topic(value: str) -> str:
 
 
 class HomeAssistantSinkConfig(StrictModel):
-    """Call Home Assistant's REST API for the entity_ids of home.yaml."""
+    """Call Home Assistant's services for the entity_ids of home.yaml: over its WebSocket API
+    while that is up (states then come from a cache it keeps fresh), else over REST."""
 
     type: Literal["home_assistant"]
     url: str = Field(description="Base URL, e.g. http://homeassistant.local:8123")
@@ -131,6 +132,17 @@ class HomeAssistantSinkConfig(StrictModel):
     timeout_s: float = Field(5.0, gt=0, le=60, description="Limit for one HTTP request.")
     verify_tls: bool = Field(True, description="Verify the server certificate over https.")
     ca_file: Path | None = Field(None, description="CA bundle for a self-signed https server.")
+    websocket: bool = Field(
+        True,
+        description="Keep a connection to the WebSocket API (/api/websocket): services are "
+        "called over it and states answered from a cache it keeps fresh; REST while it is down.",
+    )
+    reconnect_initial_s: float = Field(
+        0.5, gt=0, description="First wait after losing the WebSocket; doubles per failure."
+    )
+    reconnect_max_s: float = Field(
+        30.0, gt=0, description="Longest wait between WebSocket reconnects."
+    )
 
     @field_validator("url")
     @classmethod
@@ -145,6 +157,12 @@ class HomeAssistantSinkConfig(StrictModel):
         if not _ENV_NAME.match(value):
             raise ValueError("token_env is the NAME of an environment variable")
         return value
+
+    @model_validator(mode="after")
+    def _reconnect(self) -> HomeAssistantSinkConfig:
+        if self.reconnect_initial_s > self.reconnect_max_s:
+            raise ValueError("reconnect_initial_s must not exceed reconnect_max_s")
+        return self
 
 
 SinkConfig = Annotated[
