@@ -17,7 +17,7 @@ import numpy as np
 from edge_assistant.config.device import ROLE_SPECS
 from edge_assistant.inference.bundle import Manifest, TensorSpec
 
-DEFAULT_TOKENS = 16  # token length for variants whose token axis is dynamic
+DEFAULT_TOKENS = 12  # a typical command ("turn on the kitchen light in the evening, please"), as bench/encoder.py
 # Inputs whose axis 1 is the token axis (text encoder and understanding models).
 TOKEN_INPUTS = ("input_ids", "attention_mask", "mask", "tokens")
 
