@@ -156,7 +156,7 @@ def test_feeds_fill_axes_the_static_export_left_dynamic(models_dir: Path) -> Non
     }
     folder = models_dir / "text_encoder" / "openvino-int8"
     ids = synthesize_feeds(read_manifest(folder), folder, None)["input_ids"]
-    assert ids.shape == (1, 16) and ids[0, 0] == 101
+    assert ids.shape == (1, DEFAULT_TOKENS) and ids[0, 0] == 101
     assert ((ids[0, 1:-1] >= 1000) & (ids[0, 1:-1] < 2000)).all()
 
 
