@@ -11,21 +11,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from edge_assistant.actions.base import ActionError, Sink, actions_for
+from edge_assistant.actions.base import Sink
 from edge_assistant.audio.listener import Listener, TranscriptEvent, WakeEvent, listen
 from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.daemon import metrics
+from edge_assistant.daemon.acting import Actor
+from edge_assistant.daemon.announce import Announcer
 from edge_assistant.daemon.arbitration import Arbiter, Ruling, Wake
+from edge_assistant.daemon.outcome import Heard, Outcome, summary
 from edge_assistant.daemon.stages import StageClock
+from edge_assistant.daemon.watching import Watcher
 from edge_assistant.feedback.speech import Voice
 from edge_assistant.home.model import Home, load_home
 from edge_assistant.journal.journal import Journal
@@ -37,41 +37,6 @@ from edge_assistant.vision.context import VisionContext
 
 log = logging.getLogger(__name__)
 STATE_INTENTS = {"HassGetState"}
-
-
-@dataclass(frozen=True)
-class Heard:
-    """A transcript waiting to be handled, with the wake that opened it (if any)."""
-
-    event: TranscriptEvent
-    wake: Wake | None  # the arbiter's claim, when arbitrating
-    wake_sample: int | None  # where the wake word fired
-    at: float = field(default_factory=time.perf_counter)
-
-
-@dataclass
-class Outcome:
-    """What became of one transcript: printed as a JSON line and kept for tests."""
-
-    text: str
-    command: dict[str, Any]
-    decision: str
-    reason: str = ""
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    said: str = ""
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "intent": self.command.get("intent"),
-            "targets": self.command.get("targets", []),
-            "decision": self.decision,
-            "reason": self.reason,
-            "actions": self.actions,
-            "said": self.said,
-            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
-        }
 
 
 class Assistant:
@@ -102,24 +67,18 @@ class Assistant:
         self.arbiter = arbiter
         self._wake: Wake | None = None  # the last wake heard, until its transcript
         self._wake_sample: int | None = None
-        self._background: set[asyncio.Task[None]] = set()
         self.policy = Policy(home, self.config.policy)
         self.on_outcome = on_outcome or (lambda o: print(json.dumps(o.to_json()), flush=True))
-        self.vision_context = VisionContext(camera=False)
-        self.vision_ms: deque[float] = deque(maxlen=4096)  # per frame, newest last
-        self._frame_at = -math.inf  # time.monotonic() of the newest processed frame
-        self._live_video = False
+        self.watcher = Watcher(vision, self.config.vision)
         self.pending: Confirmation | None = None
         self.outcomes: list[Outcome] = []
         self._transcripts: asyncio.Queue[Heard | None] = asyncio.Queue(
             self.config.daemon.queue_size
         )
-        # one thread per model family: the voice path, vision, everything else
-        self._voice_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
-        self._vision_pool = ThreadPoolExecutor(1, thread_name_prefix="vision")
+        # a thread per model family: the voice path (listen's), vision (the watcher's), the rest
         self._work_pool = ThreadPoolExecutor(2, thread_name_prefix="work")
-        # speech and chimes: one sound at a time, never holding a work thread
-        self._sound_pool = ThreadPoolExecutor(1, thread_name_prefix="sound")
+        self.actor = Actor(sink, journal, self._work_pool, self.config.actions.ttl_s)
+        self.announcer = Announcer(self.voice, sink, arbiter)
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -134,8 +93,7 @@ class Assistant:
                 if self.arbiter is not None:
                     detection = event.detection
                     self._wake = await self.arbiter.claim(detection.name, detection.score)
-                if self.voice.chime_enabled:
-                    self._in_background(self._chime(self._wake))
+                self.announcer.woken(self._wake)
             elif isinstance(event, TranscriptEvent) and event.recognition.accepted:
                 if self._transcripts.full():
                     dropped = self._transcripts.get_nowait()
@@ -144,66 +102,28 @@ class Assistant:
                     metrics.DROPPED.inc()
                 await self._transcripts.put(Heard(event, self._wake, self._wake_sample))
                 self._wake, self._wake_sample = None, None
-                self._in_background(self._publish("heard", {
+                self.announcer.publish("heard", {
                     "text": event.recognition.text, "engine": event.recognition.engine,
-                }))  # fmt: skip
+                })  # fmt: skip
             if self._stopping.is_set():
                 break
 
     async def see(self, source) -> None:
-        """Task: the vision path; keeps the newest VisionContext and answers a pending
-        confirmation with a thumbs up or down. A live camera that cannot be opened (an IP
-        camera still booting after a power cut) is retried with doubling waits; a file that
-        cannot be read ends vision with an error in the log."""
-        from edge_assistant.capture.video import VideoSourceError
+        """Task: the vision path (daemon/watching.py); a thumbs up or down answers a pending
+        confirmation."""
+        await self.watcher.run(source, self._stopping, self._on_gesture)
 
-        capture = self.config.vision.capture
-        wait = capture.retry_initial_s
-        self._live_video = bool(getattr(source, "live", False))
-        while not self._stopping.is_set():
-            try:
-                await self._watch(source)
-                return
-            except VideoSourceError as exc:
-                metrics.ERRORS.inc()
-                if not self._live_video:
-                    log.error("vision stopped: %s", exc)
-                    return
-                log.error("camera unavailable (retrying in %.1f s): %s", wait, exc)
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, capture.retry_max_s)
-
-    async def _watch(self, source) -> None:
-        loop = asyncio.get_running_loop()
-        async for frame in source.frames():
-            now = frame.timestamp
-            try:
-                result = await loop.run_in_executor(
-                    self._vision_pool, self.vision.process, frame.image, now
-                )
-            except Exception:  # one bad frame or model error: log it, keep watching
-                log.exception("vision failed on frame %d", frame.index)
-                metrics.ERRORS.inc()
-                continue
-            self.vision_context = result.context
-            self._frame_at = time.monotonic()
-            self.vision_ms.append(result.timings.get("total", 0.0))
-            metrics.FRAMES.inc()
-            if self.pending is not None and result.context.gesture in ("thumbs_up", "thumbs_down"):
-                await self._answer_pending(None, result.context.gesture, time.monotonic())
-            if self._stopping.is_set():
-                break
+    async def _on_gesture(self, gesture: str) -> None:
+        if self.pending is not None:
+            await self._answer_pending(None, gesture, time.monotonic())
 
     def seen(self) -> VisionContext:
-        """What the camera sees now: nothing once a live camera has sent no frame for the
-        tracker's ``vanish_s`` (a face seen before the camera was lost verifies nothing). A
-        video file keeps its last view after it ends."""
-        if self.vision is None:
-            return VisionContext(camera=False)
-        stale = time.monotonic() - self._frame_at > self.config.vision.tracker.vanish_s
-        if self._live_video and stale:
-            return VisionContext(camera=False)
-        return self.vision_context
+        return self.watcher.seen()
+
+    @property
+    def vision_ms(self) -> list[float]:
+        """Vision time of each frame, newest last (the profiler's waterfall reads it)."""
+        return list(self.watcher.frame_ms)
 
     # --- commands ------------------------------------------------------------------------
     async def handle_commands(self) -> None:
@@ -258,10 +178,10 @@ class Assistant:
         clock.mark("policy")
         if verdict.decision == "allow":
             if command.intent in STATE_INTENTS:
-                outcome.said = await self._answer_state(command)
+                outcome.said = await self.actor.answer_state(command, self.home)
             else:
-                outcome.actions = await self._act(command, decision_id)
-                outcome.said = _summary(outcome.actions)
+                outcome.actions = await self.actor.act(command, self.home, decision_id)
+                outcome.said = summary(outcome.actions)
         elif verdict.decision == "confirm":
             self.pending = Confirmation(command, now, self.config.policy.confirm_s, decision_id)
             outcome.said = "Are you sure? Say yes or show a thumbs up."
@@ -335,8 +255,8 @@ class Assistant:
         if clock is not None:
             clock.mark("policy")
         if answer == "confirmed":
-            outcome.actions = await self._act(command, decision_id)
-            outcome.said = _summary(outcome.actions)
+            outcome.actions = await self.actor.act(command, self.home, decision_id)
+            outcome.said = summary(outcome.actions)
         else:
             outcome.said = "Cancelled."
         if clock is not None:
@@ -344,47 +264,6 @@ class Assistant:
             outcome.timings_ms = clock.timings()
         await self._finish(outcome)
         return outcome
-
-    async def _act(self, command: Command, decision_id: int | None) -> list[dict[str, Any]]:
-        loop = asyncio.get_running_loop()
-        done = []
-        deadline = time.monotonic() + self.config.actions.ttl_s
-        try:
-            planned = actions_for(command, self.home)
-        except ActionError as exc:  # e.g. brightness for a lamp that cannot dim
-            return [{"device": None, "service": None, "data": {}, "ok": False,
-                     "error": str(exc), "ms": 0.0}]  # fmt: skip
-        for action in planned:
-            action_id = await loop.run_in_executor(
-                self._work_pool, lambda a=action: self.journal.action_started(
-                    decision_id=decision_id, device_id=a.device_id, service=a.service,
-                    data=a.data,
-                ),
-            )  # fmt: skip
-            result = await self.sink.execute(action, deadline)
-            await loop.run_in_executor(
-                self._work_pool, lambda r=result, i=action_id: self.journal.action_finished(
-                    i, ok=r.ok, error=r.error, attempts=r.attempts, ms=r.ms,
-                ),
-            )  # fmt: skip
-            (metrics.ACTIONS_OK if result.ok else metrics.ACTIONS_FAILED).inc()
-            done.append({"device": action.device_id, "service": action.service,
-                         "data": action.data, "ok": result.ok, "error": result.error,
-                         "ms": round(result.ms, 1)})  # fmt: skip
-        return done
-
-    async def _answer_state(self, command: Command) -> str:
-        parts = []
-        for device_id in command.targets:
-            try:
-                state = await self.sink.get_state(device_id)
-            except ActionError as exc:
-                log.warning("state of %s unknown: %s", device_id, exc)
-                state = None
-            name = self.home.device(device_id).name
-            value = (state or {}).get("state")
-            parts.append(f"{name} is {value}" if value else f"I do not know the state of {name}")
-        return ". ".join(parts) or "I do not know."
 
     def _evidence(self, event: TranscriptEvent, command: Command) -> Evidence:
         """Who is speaking: only worked out when the command needs it (a voice embedding
@@ -410,34 +289,9 @@ class Assistant:
         self.outcomes.append(outcome)
         metrics.COMMANDS.labels(outcome.decision).inc()
         self.on_outcome(outcome)
-        # what this device did, for the other devices of the home
-        self._in_background(self._publish("did", outcome.to_json()))
+        self.announcer.publish("did", outcome.to_json())  # for the other rooms
         if outcome.said:
-            await self._sound(self.voice.say, outcome.said)
-
-    async def _chime(self, wake: Wake | None) -> None:
-        """The wake chime; with other rooms, only from the one that will handle it (known
-        once the arbitration window has passed)."""
-        arbiter = self.arbiter
-        if wake is not None and arbiter is not None and not (await arbiter.rule(wake)).handle:
-            return
-        await self._sound(self.voice.play_chime)
-
-    async def _sound(self, play: Callable[..., None], *args: Any) -> None:
-        """Speech or a chime, played on the sound thread (blocking for its length)."""
-        await asyncio.get_running_loop().run_in_executor(self._sound_pool, play, *args)
-
-    async def _publish(self, kind: str, event: dict[str, Any]) -> None:
-        try:
-            await self.sink.publish_event(kind, event)
-        except ActionError as exc:
-            log.warning("event %s not published: %s", kind, exc)
-
-    def _in_background(self, work) -> None:
-        """Run ``work`` beside the command path (events must not delay an action)."""
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+            await self.announcer.say(outcome.said)
 
     # --- lifecycle -----------------------------------------------------------------------
     def reload_home(self) -> bool:
@@ -462,21 +316,9 @@ class Assistant:
         await self._transcripts.put(None)
 
     async def settle(self, timeout_s: float = 1.0) -> None:
-        """Give events still being published ``timeout_s`` to go out, then cut them."""
-        if self._background:
-            _, late = await asyncio.wait(set(self._background), timeout=timeout_s)
-            for task in late:
-                task.cancel()
+        await self.announcer.settle(timeout_s)
 
     def close(self) -> None:
-        for pool in (self._voice_pool, self._vision_pool, self._work_pool, self._sound_pool):
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _summary(actions: list[dict[str, Any]]) -> str:
-    if not actions:
-        return ""
-    failed = [a for a in actions if not a["ok"]]
-    if not failed:
-        return "Done."
-    return f"Sorry, {len(failed)} of {len(actions)} did not work: {failed[0]['error']}"
+        self._work_pool.shutdown(wait=False, cancel_futures=True)
+        self.watcher.close()
+        self.announcer.close()

@@ -19,7 +19,7 @@ import soundfile as sf
 
 from edge_assistant.config.actions import LogSinkConfig
 from edge_assistant.config.device import LoadedDeviceConfig
-from edge_assistant.daemon.assistant import Outcome
+from edge_assistant.daemon.outcome import Outcome
 from edge_assistant.daemon.stages import AFTER_SPEECH
 from edge_assistant.profile.schema import CommandTrace, Stage, Waterfall
 

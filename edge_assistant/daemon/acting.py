@@ -1,0 +1,69 @@
+"""Carrying a command out: the actions it maps to, each journaled before and after it goes
+to the sink (so a kill -9 in between leaves a pending row), with one deadline for all; and
+answering a question about a device's state from the sink."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import Executor
+from typing import Any
+
+from edge_assistant.actions.base import ActionError, Sink, actions_for
+from edge_assistant.daemon import metrics
+from edge_assistant.home.model import Home
+from edge_assistant.journal.journal import Journal
+from edge_assistant.understanding.intents import Command
+
+log = logging.getLogger("edge_assistant.daemon.assistant")
+
+
+class Actor:
+    def __init__(self, sink: Sink, journal: Journal, pool: Executor, ttl_s: float) -> None:
+        self.sink, self.journal, self.pool, self.ttl_s = sink, journal, pool, ttl_s
+
+    async def act(
+        self, command: Command, home: Home, decision_id: int | None
+    ) -> list[dict[str, Any]]:
+        """Carry out the command's actions, each journaled before it is sent and after."""
+        loop = asyncio.get_running_loop()
+        done = []
+        deadline = time.monotonic() + self.ttl_s
+        try:
+            planned = actions_for(command, home)
+        except ActionError as exc:  # e.g. brightness for a lamp that cannot dim
+            return [{"device": None, "service": None, "data": {}, "ok": False,
+                     "error": str(exc), "ms": 0.0}]  # fmt: skip
+        for action in planned:
+            action_id = await loop.run_in_executor(
+                self.pool, lambda a=action: self.journal.action_started(
+                    decision_id=decision_id, device_id=a.device_id, service=a.service,
+                    data=a.data,
+                ),
+            )  # fmt: skip
+            result = await self.sink.execute(action, deadline)
+            await loop.run_in_executor(
+                self.pool, lambda r=result, i=action_id: self.journal.action_finished(
+                    i, ok=r.ok, error=r.error, attempts=r.attempts, ms=r.ms,
+                ),
+            )  # fmt: skip
+            (metrics.ACTIONS_OK if result.ok else metrics.ACTIONS_FAILED).inc()
+            done.append({"device": action.device_id, "service": action.service,
+                         "data": action.data, "ok": result.ok, "error": result.error,
+                         "ms": round(result.ms, 1)})  # fmt: skip
+        return done
+
+    async def answer_state(self, command: Command, home: Home) -> str:
+        """HassGetState: the sink's state of each target, said as a sentence."""
+        parts = []
+        for device_id in command.targets:
+            try:
+                state = await self.sink.get_state(device_id)
+            except ActionError as exc:
+                log.warning("state of %s unknown: %s", device_id, exc)
+                state = None
+            name = home.device(device_id).name
+            value = (state or {}).get("state")
+            parts.append(f"{name} is {value}" if value else f"I do not know the state of {name}")
+        return ". ".join(parts) or "I do not know."

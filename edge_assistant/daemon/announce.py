@@ -1,0 +1,68 @@
+"""What the assistant says, chimes and tells the other rooms, beside the command path: sound
+plays on a thread of its own, one at a time; events go out as background tasks, so neither
+delays an action."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from edge_assistant.actions.base import ActionError, Sink
+from edge_assistant.daemon.arbitration import Arbiter, Wake
+from edge_assistant.feedback.speech import Voice
+
+log = logging.getLogger("edge_assistant.daemon.assistant")
+
+
+class Announcer:
+    def __init__(self, voice: Voice, sink: Sink, arbiter: Arbiter | None) -> None:
+        self.voice, self.sink, self.arbiter = voice, sink, arbiter
+        self._sound_pool = ThreadPoolExecutor(1, thread_name_prefix="sound")
+        self._background: set[asyncio.Task[None]] = set()
+
+    def woken(self, wake: Wake | None) -> None:
+        """The wake chime; with other rooms, only from the one that will handle the command
+        (known once the arbitration window has passed)."""
+        if self.voice.chime_enabled:
+            self._in_background(self._chime(wake))
+
+    def publish(self, kind: str, event: dict[str, Any]) -> None:
+        """``event`` on ``<base_topic>/<name>/<kind>`` for the other rooms (best effort)."""
+        self._in_background(self._publish(kind, event))
+
+    async def say(self, text: str) -> None:
+        await self._sound(self.voice.say, text)
+
+    async def _chime(self, wake: Wake | None) -> None:
+        arbiter = self.arbiter
+        if wake is not None and arbiter is not None and not (await arbiter.rule(wake)).handle:
+            return
+        await self._sound(self.voice.play_chime)
+
+    async def _sound(self, play: Callable[..., None], *args: Any) -> None:
+        """Speech or a chime, played on the sound thread (blocking for its length)."""
+        await asyncio.get_running_loop().run_in_executor(self._sound_pool, play, *args)
+
+    async def _publish(self, kind: str, event: dict[str, Any]) -> None:
+        try:
+            await self.sink.publish_event(kind, event)
+        except ActionError as exc:
+            log.warning("event %s not published: %s", kind, exc)
+
+    def _in_background(self, work) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def settle(self, timeout_s: float = 1.0) -> None:
+        """Give events and sounds still under way ``timeout_s``, then cut them."""
+        if self._background:
+            _, late = await asyncio.wait(set(self._background), timeout=timeout_s)
+            for task in late:
+                task.cancel()
+
+    def close(self) -> None:
+        self._sound_pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,55 @@
+"""What the assistant hands on: a transcript waiting in the command queue (Heard) and what
+became of it (Outcome: printed as a JSON line, published as a "did" event, kept for tests)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from edge_assistant.audio.listener import TranscriptEvent
+from edge_assistant.daemon.arbitration import Wake
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A transcript waiting to be handled, with the wake that opened it (if any)."""
+
+    event: TranscriptEvent
+    wake: Wake | None  # the arbiter's claim, when arbitrating
+    wake_sample: int | None  # where the wake word fired
+    at: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class Outcome:
+    """What became of one transcript: printed as a JSON line and kept for tests."""
+
+    text: str
+    command: dict[str, Any]
+    decision: str
+    reason: str = ""
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    said: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "intent": self.command.get("intent"),
+            "targets": self.command.get("targets", []),
+            "decision": self.decision,
+            "reason": self.reason,
+            "actions": self.actions,
+            "said": self.said,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+def summary(actions: list[dict[str, Any]]) -> str:
+    if not actions:
+        return ""
+    failed = [a for a in actions if not a["ok"]]
+    if not failed:
+        return "Done."
+    return f"Sorry, {len(failed)} of {len(actions)} did not work: {failed[0]['error']}"
