@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 from edge_assistant.actions.base import ActionError
+from edge_assistant.config.actions import MqttBrokerConfig
 
 MAX_SECRET_BYTES = 16384
 
@@ -64,3 +65,14 @@ def tls_context(
     except (ssl.SSLError, OSError) as exc:
         raise ActionError(f"TLS files ({ca_file or 'system CAs'}, {certfile}): {exc}") from None
     return context
+
+
+def broker_login(broker: MqttBrokerConfig) -> tuple[str | None, ssl.SSLContext | None]:
+    """(password, TLS context) for an MQTT broker config: the mqtt sink's and arbitration's."""
+    password = None
+    if broker.password_env:
+        password = secret_from_env(broker.password_env, "MQTT password")
+    elif broker.password_file:
+        password = secret_from_file(broker.password_file, "MQTT password")
+    tls = tls_context(broker.ca_file, broker.certfile, broker.keyfile) if broker.tls else None
+    return password, tls

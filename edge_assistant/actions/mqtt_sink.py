@@ -30,7 +30,7 @@ from edge_assistant.actions.base import (
     checked_device,
     device_in,
 )
-from edge_assistant.actions.credentials import secret_from_env, secret_from_file, tls_context
+from edge_assistant.actions.credentials import broker_login
 from edge_assistant.actions.mqtt_payloads import check_topic, command_message
 from edge_assistant.config.actions import MqttSinkConfig
 from edge_assistant.home.model import Home
@@ -67,12 +67,7 @@ class MqttSink(Sink):
     # -- connection --------------------------------------------------------------------
 
     async def start(self) -> None:
-        password = self._password()
-        tls = (
-            tls_context(self.config.ca_file, self.config.certfile, self.config.keyfile)
-            if self.config.tls
-            else None
-        )
+        password, tls = broker_login(self.config)
         unreachable = [d.id for d in self.home.devices if d.mqtt is None]
         if unreachable:
             log.info("mqtt sink: no MQTT topics for %s (not controllable here)", unreachable)
@@ -92,13 +87,6 @@ class MqttSink(Sink):
                 self.address,
                 self._last_error,
             )
-
-    def _password(self) -> str | None:
-        if self.config.password_env:
-            return secret_from_env(self.config.password_env, "MQTT password")
-        if self.config.password_file:
-            return secret_from_file(self.config.password_file, "MQTT password")
-        return None
 
     async def _run(
         self, password: str | None, tls: ssl.SSLContext | None, first: asyncio.Future[None]

@@ -111,7 +111,8 @@ def _profile(device, models_dir, roles, seconds, e2e, home, audio_file, video_fi
 
     started = time.monotonic()
     root = device.models_dir(models_dir)
-    measured, _ = candidates(device, root, roles)
+    planned = candidates(device, root, roles)
+    measured = planned[0]
     run_e2e = e2e and roles is None
     with Progress(
         TextColumn("[progress.description]{task.description:<44}"),
@@ -125,7 +126,7 @@ def _profile(device, models_dir, roles, seconds, e2e, home, audio_file, video_fi
         system = system_info()
 
         variants = profile_models(
-            device, root, roles, seconds, on_progress=_stepper(progress, task)
+            device, root, roles, seconds, on_progress=_stepper(progress, task), planned=planned
         )
         waterfall = None
         if run_e2e:

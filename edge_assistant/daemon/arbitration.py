@@ -31,7 +31,7 @@ from typing import Any
 
 import aiomqtt
 
-from edge_assistant.actions.credentials import secret_from_env, secret_from_file, tls_context
+from edge_assistant.actions.credentials import broker_login
 from edge_assistant.config.actions import MqttBrokerConfig
 from edge_assistant.config.arbitration import ArbitrationConfig
 
@@ -74,14 +74,7 @@ class Arbiter:
     async def start(self) -> None:
         """Connect in the background; wait for the first connection at most the broker's
         connect timeout (a broker that is down does not stop the device)."""
-        password = None
-        if self.broker.password_env:
-            password = secret_from_env(self.broker.password_env, "MQTT password")
-        elif self.broker.password_file:
-            password = secret_from_file(self.broker.password_file, "MQTT password")
-        tls = None
-        if self.broker.tls:
-            tls = tls_context(self.broker.ca_file, self.broker.certfile, self.broker.keyfile)
+        password, tls = broker_login(self.broker)
         self._task = asyncio.create_task(self._run(password, tls), name="arbitration")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._up.wait(), self.broker.connect_timeout_s)

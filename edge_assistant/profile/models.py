@@ -177,9 +177,13 @@ def profile_models(
     roles: list[str] | None = None,
     seconds: float = 1.0,
     on_progress: Callable[[str], None] | None = None,
+    planned: tuple[list[Candidate], list[VariantResult]] | None = None,
 ) -> list[VariantResult]:
-    """Every variant measured one after another (they would disturb each other's timing)."""
-    todo, results = candidates(device, models_dir, roles)
+    """Every variant measured one after another (they would disturb each other's timing).
+    ``planned``: what ``candidates()`` returned, when the caller has it already (it probes
+    every absent device, which takes a while)."""
+    todo, results = planned or candidates(device, models_dir, roles)
+    results = list(results)
     for index, cand in enumerate(todo, start=1):
         if on_progress is not None:
             on_progress(f"{cand.role} {cand.variant} {cand.device} ({index}/{len(todo)})")
