@@ -8,6 +8,8 @@ room is quiet only the VAD and the wake word run; the recognizer starts at speec
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -25,6 +27,8 @@ from edge_assistant.capture.audio import AudioSource
 from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.config.voice import VoiceConfig
 from edge_assistant.home.model import Home
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,11 @@ Event = WakeEvent | SpeechEvent | TranscriptEvent
 
 
 class Listener:
+    """The voice path's state machine. Every path that ends an utterance (accepted, rejected,
+    too short, timed out, an engine error) goes through ``_end_utterance``, which ends the
+    recognizer's utterance and resets the endpointer and the wake word engine: no fault in one
+    utterance may leave state behind that stops the next one."""
+
     def __init__(
         self,
         config: VoiceConfig,
@@ -77,6 +86,11 @@ class Listener:
         self._awake_until = -1  # sample until which a command is listened for
         self._awake_from = 0
         self._last_end = 0  # pre-roll never reaches into the previous utterance
+        # The wake word engine counts samples from its last reset and hears no audio while an
+        # utterance is recorded: this is how many it has been fed, to map its detections
+        # back onto the stream.
+        self._wake_fed = 0
+        self.errors = 0  # utterances lost to an engine error (each one logged and reported)
 
     @classmethod
     def from_config(
@@ -95,6 +109,18 @@ class Listener:
     @property
     def awake(self) -> bool:
         return self.wake.always_awake or self.samples < self._awake_until
+
+    def reset(self) -> None:
+        """Forget everything in flight (an utterance, the VAD's and wake word's state) and go
+        on from the current stream position: how the daemon restarts a failed voice path."""
+        self._drop_utterance()
+        self._pending = np.zeros(0, np.int16)
+        self._recent.clear()
+        self._awake_until = -1
+        self._last_end = self.samples
+        self.endpointer.reset()
+        self.vad.reset()
+        self._reset_wake()
 
     def process(self, block: np.ndarray) -> list[Event]:
         """Feed 16 kHz mono int16 samples (any length). Blocking: models run here."""
@@ -118,16 +144,20 @@ class Listener:
         self._recent.append((start, frame))
         events: list[Event] = []
         if not self.wake.always_awake and self._utterance is None:
+            offset = start - self._wake_fed  # stream sample = engine sample + offset
+            self._wake_fed += len(frame)
             for detection in self.wake.process(frame):
-                events.append(WakeEvent(detection))
-                self._awake_from = detection.sample
-                self._awake_until = detection.sample + int(
-                    self.config.command_window_s * SAMPLE_RATE
-                )
+                at = detection.sample + offset
+                events.append(WakeEvent(dataclasses.replace(detection, sample=at)))
+                self._awake_from = at
+                self._awake_until = at + int(self.config.command_window_s * SAMPLE_RATE)
                 self.endpointer.reset()
         probability = self.vad.probability(frame.astype(np.float32) / 32768.0)
         if self._utterance is not None:
-            self._utterance.feed(frame)
+            try:
+                self._utterance.feed(frame)
+            except Exception as exc:
+                events += self._failed(exc, self.samples)
         for vad_event in self.endpointer.push(probability, self.samples):
             events += self._on_vad(vad_event)
         if (
@@ -144,46 +174,87 @@ class Listener:
             if not self.awake:
                 return []
             begin = max(event.sample, self._awake_from, self._last_end)
-            self._utterance = self.recognizer.utterance()
             self._utterance_start = begin
-            for frame_start, frame in self._recent:
-                if frame_start + FRAME > begin:
-                    self._utterance.feed(frame[max(0, begin - frame_start) :])
+            try:
+                self._utterance = self.recognizer.utterance()
+                for frame_start, frame in self._recent:
+                    if frame_start + FRAME > begin:
+                        self._utterance.feed(frame[max(0, begin - frame_start) :])
+            except Exception as exc:
+                return self._failed(exc, event.sample)
             return [SpeechEvent("start", begin)]
         if self._utterance is None:
             return []
         if event.kind == "pause":
             begin = time.perf_counter()
-            recognition = self._utterance.finish_if_complete(
-                event.silence_ms, self.config.vad.extend_silence_ms
-            )
+            try:
+                recognition = self._utterance.finish_if_complete(
+                    event.silence_ms, self.config.vad.extend_silence_ms
+                )
+            except Exception as exc:
+                return self._failed(exc, event.sample)
             if recognition is None:
                 return []
             compute = (time.perf_counter() - begin) * 1000
             return self._close(recognition, event, compute)
         if event.kind == "discard":
-            self._utterance = None
+            # a burst too short for a command (a cough, a click): the wake word's window, if
+            # one is open, stays open for the command that may follow
+            self._end_utterance(event.sample, keep_awake=True)
             return [SpeechEvent("discard", event.sample)]
         return self._finish(event)
 
     def _finish(self, event: VadEvent) -> list[Event]:
         begin = time.perf_counter()
-        recognition = self._utterance.finish()
+        try:
+            recognition = self._utterance.finish()
+        except Exception as exc:
+            return self._failed(exc, event.sample)
         return self._close(recognition, event, (time.perf_counter() - begin) * 1000)
 
     def _close(self, recognition: Recognition, event: VadEvent, compute: float) -> list[Event]:
         audio = self._utterance.audio if self._utterance is not None else None
-        self._utterance = None
-        self._awake_until = -1
-        self._last_end = event.sample
-        self.endpointer.reset()
-        if not self.wake.always_awake:
-            self.wake.reset()
+        self._end_utterance(event.sample)
         end = SpeechEvent("end", event.sample)
         transcript = TranscriptEvent(
             recognition, self._utterance_start, event.speech_end, event.sample, compute, audio
         )
         return [end, transcript]
+
+    def _failed(self, exc: Exception, sample: int) -> list[Event]:
+        """An engine failed on this utterance: drop it (reported as a transcript that was
+        not accepted, with the error) and go on listening."""
+        self.errors += 1
+        log.error("recognizer failed on the utterance at %.2f s; dropped it and listening on: "
+                  "%r", self._utterance_start / SAMPLE_RATE, exc, exc_info=exc)  # fmt: skip
+        self._end_utterance(sample)
+        error = f"{type(exc).__name__}: {exc}"
+        transcript = TranscriptEvent(
+            Recognition.failed(error), self._utterance_start, sample, sample, 0.0, None
+        )
+        return [SpeechEvent("end", sample), transcript]
+
+    def _end_utterance(self, sample: int, keep_awake: bool = False) -> None:
+        self._drop_utterance()
+        if not keep_awake:
+            self._awake_until = -1
+        self._last_end = sample
+        self.endpointer.reset()
+        self._reset_wake()
+
+    def _drop_utterance(self) -> None:
+        utterance, self._utterance = self._utterance, None
+        if utterance is None:
+            return
+        try:
+            utterance.cancel()
+        except Exception:  # the engine's own reset failed: its next stream() recovers
+            log.exception("recognizer: ending a dropped utterance failed")
+
+    def _reset_wake(self) -> None:
+        if not self.wake.always_awake:
+            self.wake.reset()
+            self._wake_fed = 0
 
 
 async def listen(listener: Listener, source: AudioSource) -> AsyncIterator[Event]:

@@ -54,6 +54,11 @@ class Stream(ABC):
     def finish(self) -> Transcript:
         """The final transcript once the utterance has ended."""
 
+    def cancel(self) -> None:  # noqa: B027 - engines without per-utterance state need nothing
+        """Drop the utterance without a transcript (a burst too short to be speech, an error):
+        the engine must be ready for the next ``stream()`` afterwards. Idempotent, and safe
+        after ``finish``."""
+
     def status(self) -> SentenceStatus | None:
         """Where the reading so far stands in the engine's grammar; None: not known (an
         open-vocabulary engine), the caller tries to finish at the first pause."""

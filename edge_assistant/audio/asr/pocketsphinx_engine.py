@@ -10,6 +10,7 @@ that is not a command.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -206,6 +207,7 @@ class PocketsphinxEngine(AsrEngine):
                 f"pocketsphinx could not load {model_dir} with the grammar: {exc}"
             ) from exc
         self.vocabulary = words
+        self._active: _SphinxStream | None = None  # the stream that owns the decoder
 
     def stream(self) -> Stream:
         return _SphinxStream(self)
@@ -218,11 +220,28 @@ class PocketsphinxEngine(AsrEngine):
 
 
 class _SphinxStream(Stream):
+    """One utterance on the engine's single decoder. The decoder holds one utterance at a
+    time: a stream that was neither finished nor cancelled (a bug, an error mid-way) is
+    ended here before the next one starts, so one lost utterance never makes every later
+    ``start_utt`` fail."""
+
     def __init__(self, engine: PocketsphinxEngine) -> None:
         self.engine = engine
         self.decoder = engine._decoder
         self.decode_ms = 0.0
-        self.decoder.start_utt()
+        self.ended = False
+        previous = engine._active
+        if previous is not None and not previous.ended:
+            log.warning("pocketsphinx: an utterance was left open; ending it")
+            previous.cancel()
+        try:
+            self.decoder.start_utt()
+        except RuntimeError:
+            # the decoder is still in an utterance nobody owns: end it, then start again
+            with contextlib.suppress(RuntimeError):
+                self.decoder.end_utt()
+            self.decoder.start_utt()
+        engine._active = self
 
     def feed(self, block: np.ndarray) -> None:
         start = time.perf_counter()
@@ -234,8 +253,18 @@ class _SphinxStream(Stream):
         hyp = self.decoder.hyp()
         return self.engine.requests.status(hyp.hypstr.split() if hyp is not None else [])
 
+    def cancel(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        with contextlib.suppress(RuntimeError):  # not in an utterance: nothing to end
+            self.decoder.end_utt()
+
     def finish(self) -> Transcript:
+        if self.ended:
+            raise AsrError("this pocketsphinx stream is finished; start another with stream()")
         start = time.perf_counter()
+        self.ended = True
         self.decoder.end_utt()
         hyp = self.decoder.hyp()
         text = hyp.hypstr.strip() if hyp is not None else ""

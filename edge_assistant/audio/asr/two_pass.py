@@ -26,12 +26,28 @@ class Recognition:
     accepted: bool
     passes: tuple[Transcript, ...]
     timings: dict[str, float] = field(default_factory=dict)  # ms after the end of speech
+    error: str = ""  # an engine failed on this utterance (it was dropped, hearing went on)
+
+    @classmethod
+    def failed(cls, error: str) -> Recognition:
+        return cls("", "", False, (), error=error)
+
+    @property
+    def reason(self) -> str:
+        """Why nothing was accepted: the engine error, else the last pass's reason."""
+        if self.accepted:
+            return ""
+        if self.error:
+            return f"recognizer error: {self.error}"
+        reasons = [f"{t.engine}: {t.reason}" for t in self.passes if t.reason]
+        return "; ".join(reasons) or "nothing recognised"
 
     def to_json(self) -> dict:
         return {
             "text": self.text,
             "engine": self.engine,
             "accepted": self.accepted,
+            **({"error": self.error} if self.error else {}),
             "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
             "passes": [
                 {
@@ -124,16 +140,28 @@ class Utterance:
         if first.accepted:
             ms = (time.perf_counter() - start) * 1000
             return Recognition(first.text, first.engine, True, (first,), {"total": ms})
+        self._stream = None  # if the new one fails to start, there is nothing left to end
         self._stream = self._new_stream()
         self._stream.feed(self.audio)
         return None
 
+    def cancel(self) -> None:
+        """Drop the utterance (too short, or an engine failed): the grammar engine's
+        utterance is ended so the next one can start. Safe to call more than once."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.cancel()
+
     def finish(self) -> Recognition:
         start = time.perf_counter()
         passes: list[Transcript] = []
-        if self._stream is not None:
-            passes.append(self._stream.finish())
-            self._stream = None
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                passes.append(stream.finish())
+            except BaseException:
+                stream.cancel()
+                raise
         chosen = passes[0] if passes and passes[0].accepted else None
         open_vocabulary = self.recognizer.open_vocabulary
         if chosen is None and open_vocabulary is not None:

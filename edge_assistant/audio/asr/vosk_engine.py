@@ -114,6 +114,19 @@ class _VoskStream(Stream):
         self.recognizer.AcceptWaveform(np.ascontiguousarray(block, dtype=np.int16).tobytes())
         self.decode_ms += (time.perf_counter() - start) * 1000
 
+    def cancel(self) -> None:
+        """Drop the utterance: FinalResult clears the recognizer (Reset() would keep the
+        audio already in its feature pipeline), then it goes back to the pool."""
+        if self.done:
+            return
+        self.done = True
+        try:
+            self.recognizer.FinalResult()
+        except Exception:  # a broken recognizer is not reused
+            log.warning("vosk: a cancelled recognizer failed to clear; dropping it")
+            return
+        self.engine._release(self.recognizer)
+
     def finish(self) -> Transcript:
         if self.done:
             raise AsrError("this vosk stream is finished; start another with engine.stream()")
