@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -183,8 +184,13 @@ class Daemon:
 
 
 def get_json(port: int, path: str = "/health") -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
-        return json.loads(response.read())
+    """The JSON body, also of a 503 (/health while a task is down)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 503 and path == "/health", exc
+        return json.loads(exc.read())
 
 
 def metric(port: int, name: str) -> float:
@@ -387,7 +393,10 @@ def test_camera_lost_and_back_while_voice_commands_go_on(tmp_path: Path, models_
             during = daemon.outcome(1)
             time.sleep(0.5)  # reconnect attempts fail meanwhile
             assert metric(health, "edge_assistant_frames_total") == frames_lost
-            assert daemon.running and get_json(health)["status"] == "ok"
+            report = get_json(health)  # voice goes on; health says what is missing
+            assert daemon.running and report["status"] == "degraded", report
+            assert report["tasks"]["see"]["state"] == "down", report
+            assert report["tasks"]["hear"]["state"] == "running", report
             # what it saw last is forgotten after tracker.vanish_s: no stale face verifies
             until(lambda: get_json(health)["camera"] is False, 10, "the camera reported gone")
             assert get_json(health)["people"] == {}
@@ -399,6 +408,7 @@ def test_camera_lost_and_back_while_voice_commands_go_on(tmp_path: Path, models_
                 "frames after the camera came back",
             )
             assert get_json(health)["camera"] is True
+            assert get_json(health)["status"] == "ok"  # every task runs again
             last = daemon.outcome(2)
             assert daemon.finish() == 0, daemon.log_tail()
     finally:
@@ -706,12 +716,14 @@ def test_microphone_lost_and_back(tmp_path: Path, models_dir: Path) -> None:
             unplugged = time.monotonic()
             lost = daemon.wait_log(r"^input device lost: ", timeout=10)
             detected = time.monotonic() - unplugged
-            assert get_json(health)["status"] == "ok"  # the stalled stream blocks nothing
+            report = get_json(health)  # the stalled stream blocks nothing; health says so
+            assert report["status"] == "degraded" and report["tasks"]["hear"]["state"] == "down"
             mic.pull_out()
             daemon.wait_log(r"^reopen attempt 2 failed: ", timeout=10)
-            assert get_json(health)["status"] == "ok"
+            assert get_json(health)["tasks"]["hear"]["state"] == "down"
             mic.plug_in()
             back = daemon.wait_log(r"^input device back after \d+ attempt", timeout=10)
+            assert get_json(health)["status"] == "ok", get_json(health)
             mic.say("turn off the hallway light", seed=1)
             last = daemon.outcome(1, timeout=30)
             daemon.proc.send_signal(signal.SIGTERM)

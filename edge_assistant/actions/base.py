@@ -210,6 +210,11 @@ class Sink(ABC):
         """Close connections; pending actions fail."""
         return None  # nothing to close here
 
+    def background(self) -> dict[str, asyncio.Task[Any] | None]:
+        """The sink's own long-lived tasks (a connection loop that retries by itself), by
+        name: the daemon's supervisor watches them, and one that ends is a failure."""
+        return {}
+
     @abstractmethod
     async def execute(self, action: Action, deadline: float) -> ActionResult:
         """Carry ``action`` out, retrying until ``deadline`` (``time.monotonic()`` based)."""

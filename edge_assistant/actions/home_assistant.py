@@ -238,6 +238,9 @@ class HomeAssistantSink(Sink):
             self.ws_error,
         )
 
+    def background(self) -> dict[str, asyncio.Task[Any] | None]:
+        return {"hass-ws": self._task}
+
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()

@@ -145,6 +145,9 @@ class MqttSink(Sink):
         self.connects += 1
         log.info("connected to MQTT broker %s (connection %d)", self.address, self.connects)
 
+    def background(self) -> dict[str, asyncio.Task[Any] | None]:
+        return {"mqtt-sink": self._task}
+
     async def close(self) -> None:
         self._closed.set()
         if self._task is not None:

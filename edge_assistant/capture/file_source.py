@@ -80,12 +80,16 @@ class FileSource(AudioSource):
         self.stats = CaptureStats()
         self.audio = read_audio(self.path)
         self._closed = False
+        self._next = 0  # the first sample not yet handed over
 
     async def blocks(self) -> AsyncIterator[np.ndarray]:
+        """The blocks from where the last call stopped (a consumer restarted after a
+        failure goes on, it does not hear the file again)."""
         loop = asyncio.get_running_loop()
         start = loop.time()
         block_s = self.block_samples / SAMPLE_RATE
-        for i, offset in enumerate(range(0, len(self.audio), self.block_samples)):
+        first = self._next
+        for i, offset in enumerate(range(first, len(self.audio), self.block_samples)):
             if self._closed:
                 return
             if self.realtime:
@@ -98,6 +102,7 @@ class FileSource(AudioSource):
             if len(block) < self.block_samples:
                 block = np.pad(block, (0, self.block_samples - len(block)))
             self.stats.blocks += 1
+            self._next = offset + self.block_samples
             yield block
 
     def close(self) -> None:

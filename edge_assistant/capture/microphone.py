@@ -7,9 +7,10 @@ counted in ``stats.overflows``.
 
 When the device goes away (the stream stops on its own, or no audio arrives for
 ``STALL_S``), the stream is closed and reopened with exponential backoff, for as long as it
-takes; the consumer just sees a gap, and ``stats`` says what happened. Only the first open
-fails loudly, because a wrong device name is a configuration error that retrying will not
-fix. Closing the lost stream and reopening run on a worker thread: PortAudio's abort waits
+takes; the consumer just sees a gap, and ``stats`` (and ``down``, while it lasts) says what
+happened. The first open fails loudly (a wrong device name is a configuration error that
+retrying will not fix), unless ``retry_at_start``: the daemon retries a device missing at
+start like a lost one, as it does a camera, and reports it down meanwhile. Closing the lost stream and reopening run on a worker thread: PortAudio's abort waits
 for a read the dead device may never finish, and a rescan probes every device, so neither
 may hold up the event loop.
 """
@@ -42,8 +43,13 @@ STALL_S = 2.0  # an open stream silent this long is treated as a lost device
 class MicrophoneSource(AudioSource):
     """Blocks from ``config.device`` (an index, part of a name, or None for the default)."""
 
-    def __init__(self, config: CaptureConfig) -> None:
+    def __init__(self, config: CaptureConfig, retry_at_start: bool = False) -> None:
+        """``retry_at_start``: a device that cannot be opened at the first try is retried
+        like a lost one (the daemon: a USB microphone that enumerates late) instead of
+        failing (``listen``: a wrong device name is said at once)."""
         self.config = config
+        self.retry_at_start = retry_at_start
+        self.down: str | None = None  # why there is no audio now, while retrying
         self.block_samples = check_block_samples(config.block_ms * SAMPLE_RATE // 1000)
         self.stats = CaptureStats()
         self._handover = BlockHandover(config.buffer_blocks)
@@ -55,7 +61,13 @@ class MicrophoneSource(AudioSource):
         if self._closed:
             return
         self._handover.bind(asyncio.get_running_loop())
-        self._open(rescan=False)
+        try:
+            self._open(rescan=False)
+        except AudioSourceError as exc:
+            if not self.retry_at_start:
+                raise
+            log.error("microphone unavailable at start: %s", exc)
+            await self._reopen(str(exc))
         try:
             while not self._closed:
                 block = await self._handover.get(STALL_S)
@@ -121,6 +133,7 @@ class MicrophoneSource(AudioSource):
     async def _reopen(self, reason: str) -> None:
         """Close the lost stream and retry opening, doubling the wait up to retry_max_s."""
         self.stats.last_error = reason
+        self.down = reason
         delay = self.config.retry_initial_s
         log.warning("input device lost: %s; reopening in %.2f s", reason, delay)
         await asyncio.to_thread(self._close_stream)
@@ -129,7 +142,7 @@ class MicrophoneSource(AudioSource):
             try:
                 await asyncio.to_thread(self._open, True)
             except Exception as exc:  # whatever it is, the device is still gone: keep trying
-                self.stats.last_error = str(exc)
+                self.stats.last_error = self.down = str(exc)
                 delay = min(delay * 2, self.config.retry_max_s)
                 log.warning(
                     "reopen attempt %d failed: %s; next try in %.2f s",
@@ -140,6 +153,7 @@ class MicrophoneSource(AudioSource):
                 )
             else:
                 log.info("input device back after %d attempt(s)", self.stats.reopen_attempts)
+                self.down = None
                 return
 
     def _close_stream(self) -> None:

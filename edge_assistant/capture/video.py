@@ -177,6 +177,7 @@ class VideoSource:
         self._lock = threading.Lock()
         self._open_captures = 0
         self._index = 0
+        self.down: str | None = None  # why a live source gives no frames, while retrying
 
     @property
     def enabled(self) -> bool:
@@ -238,6 +239,8 @@ class VideoSource:
                 if frame is not None and retry is not None:
                     log.info("%s back (reconnect %d)", self.description, self.stats.reconnects)
                     retry = None
+                if frame is not None:
+                    self.down = None
                 while frame is not None:
                     opened = True
                     self.stats.delivered += 1
@@ -253,7 +256,7 @@ class VideoSource:
                     return  # the end of the file
                 if not (opened and self.live):
                     raise VideoSourceError(self._failure(slot, opened))
-                self.stats.last_error = slot.reason
+                self.stats.last_error = self.down = slot.reason
                 lost = retry is None
                 retry = (
                     self.config.retry_initial_s if lost else min(2 * retry, self.config.retry_max_s)

@@ -10,7 +10,7 @@ import time
 from concurrent.futures import Executor
 from typing import Any
 
-from edge_assistant.actions.base import ActionError, Sink, actions_for
+from edge_assistant.actions.base import ActionError, ActionResult, Sink, actions_for
 from edge_assistant.daemon import metrics
 from edge_assistant.home.model import Home
 from edge_assistant.journal.journal import Journal
@@ -24,12 +24,13 @@ class Actor:
         self.sink, self.journal, self.pool, self.ttl_s = sink, journal, pool, ttl_s
 
     async def act(
-        self, command: Command, home: Home, decision_id: int | None
+        self, command: Command, home: Home, decision_id: int | None, deadline: float
     ) -> list[dict[str, Any]]:
-        """Carry out the command's actions, each journaled before it is sent and after."""
+        """Carry out the command's actions, each journaled before it is sent and after, by
+        ``deadline`` (``time.monotonic()``: the end of its speech plus ``actions.ttl_s``); an
+        action whose time has passed before it is sent fails without being sent."""
         loop = asyncio.get_running_loop()
         done = []
-        deadline = time.monotonic() + self.ttl_s
         try:
             planned = actions_for(command, home)
         except ActionError as exc:  # e.g. brightness for a lamp that cannot dim
@@ -42,7 +43,14 @@ class Actor:
                     data=a.data,
                 ),
             )  # fmt: skip
-            result = await self.sink.execute(action, deadline)
+            late = time.monotonic() - deadline
+            if late >= 0:
+                result = ActionResult(
+                    action, ok=False, error=f"not sent: its time to live ({self.ttl_s:g} s from the end "
+                    f"of speech) had passed {late:.1f} s before", attempts=0, ms=0.0,
+                )  # fmt: skip
+            else:
+                result = await self.sink.execute(action, deadline)
             await loop.run_in_executor(
                 self.pool, lambda r=result, i=action_id: self.journal.action_finished(
                     i, ok=r.ok, error=r.error, attempts=r.attempts, ms=r.ms,

@@ -190,6 +190,11 @@ class Arbiter:
             f"{best.device} heard the wake word better ({best.score:.2f}, here {wake.score:.2f})",
         )
 
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The connection loop (it retries by itself; the supervisor watches it)."""
+        return self._task
+
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()

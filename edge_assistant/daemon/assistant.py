@@ -84,8 +84,9 @@ class Assistant:
 
     # --- sources -------------------------------------------------------------------------
     async def hear(self, source) -> None:
-        """Task: the voice path; transcripts go to the bounded command queue (a full queue
-        drops the oldest waiting transcript and journals that)."""
+        """Task: the voice path. Accepted transcripts go to the bounded command queue (a full
+        queue drops the oldest waiting one); what is not a command, a recognizer error and a
+        dropped command are journaled with their fate."""
         async for event in listen(self.listener, source):
             if isinstance(event, WakeEvent):
                 metrics.WAKES.inc()
@@ -94,19 +95,68 @@ class Assistant:
                     detection = event.detection
                     self._wake = await self.arbiter.claim(detection.name, detection.score)
                 self.announcer.woken(self._wake)
-            elif isinstance(event, TranscriptEvent) and event.recognition.accepted:
-                if self._transcripts.full():
-                    dropped = self._transcripts.get_nowait()
-                    assert dropped is not None
-                    log.warning("command queue full: dropped %r", dropped.event.recognition.text)
-                    metrics.DROPPED.inc()
-                await self._transcripts.put(Heard(event, self._wake, self._wake_sample))
+            elif isinstance(event, TranscriptEvent):
+                heard = Heard.of(event, self._wake, self._wake_sample)
                 self._wake, self._wake_sample = None, None
-                self.announcer.publish("heard", {
-                    "text": event.recognition.text, "engine": event.recognition.engine,
-                })  # fmt: skip
+                if event.recognition.accepted:
+                    await self._enqueue(heard)
+                else:
+                    await self._not_a_command(heard)
             if self._stopping.is_set():
                 break
+
+    async def _enqueue(self, heard: Heard) -> None:
+        if self._transcripts.full():
+            dropped = self._transcripts.get_nowait()
+            assert dropped is not None
+            waiting = self._transcripts.qsize() + 1
+            log.warning("command queue full: dropped %r", dropped.event.recognition.text)
+            metrics.DROPPED.inc()
+            await self._unhandled(
+                dropped, "dropped", f"command queue full ({waiting} waiting): a newer one came"
+            )
+        await self._transcripts.put(heard)
+        recognition = heard.event.recognition
+        self.announcer.publish("heard", {"text": recognition.text, "engine": recognition.engine})
+
+    async def _not_a_command(self, heard: Heard) -> None:
+        """A transcript the recognizer did not accept, or an engine error: journaled."""
+        recognition = heard.event.recognition
+        fate = "error" if recognition.error else "rejected"
+        log.info("heard no command (%s): %s", fate, recognition.reason)
+        await self._journal_fate(heard, fate, recognition.reason, outcome=False)
+
+    async def _unhandled(self, heard: Heard, fate: str, reason: str) -> Outcome:
+        """A command that will not be handled (dropped, expired): journaled and reported."""
+        return await self._journal_fate(heard, fate, reason, outcome=True)
+
+    async def _journal_fate(
+        self, heard: Heard, fate: str, reason: str, outcome: bool, utterance: int | None = None
+    ) -> Outcome:
+        recognition = heard.event.recognition
+        passes = recognition.passes
+        text = recognition.text or (passes[-1].text if passes else "")
+        engine = recognition.engine or (passes[-1].engine if passes else None)
+
+        def write() -> None:
+            nonlocal utterance
+            if utterance is None:
+                utterance = self.journal.utterance(
+                    source=self.config.daemon.name, text=text, engine=engine,
+                    timings=recognition.timings, at=heard.ended_wall,
+                )  # fmt: skip
+            self.journal.unhandled(utterance_id=utterance, fate=fate, reason=reason)
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._work_pool, write)
+        except Exception:  # the journal is down: say so, but keep hearing
+            log.exception("journal: could not record a %s utterance %r", fate, text)
+            metrics.ERRORS.inc()
+        metrics.UNHANDLED.labels(fate).inc()
+        result = Outcome(text, {}, fate, reason)
+        if outcome:
+            await self._finish(result)
+        return result
 
     async def see(self, source) -> None:
         """Task: the vision path (daemon/watching.py); a thumbs up or down answers a pending
@@ -146,10 +196,18 @@ class Assistant:
         utterance = await loop.run_in_executor(
             self._work_pool, lambda: self.journal.utterance(
                 source=self.config.daemon.name, text=text, engine=event.recognition.engine,
-                timings=event.recognition.timings,
+                timings=event.recognition.timings, at=heard.ended_wall,
             ),
         )  # fmt: skip
         clock.mark("journal")
+        ttl_s = self.config.actions.ttl_s
+        deadline = heard.ended + ttl_s
+        waited = time.monotonic() - heard.ended
+        if waited >= ttl_s:  # a command done a minute after it was asked for is a wrong one
+            return await self._journal_fate(
+                heard, "expired", f"waited {waited:.1f} s since it was said, past actions.ttl_s "
+                f"({ttl_s:g} s); not done", outcome=True, utterance=utterance,
+            )  # fmt: skip
         if wake is not None and self.arbiter is not None:
             ruling = await self.arbiter.rule(wake)
             clock.mark("arbitrate")
@@ -158,7 +216,7 @@ class Assistant:
             log.info("arbitration: handled here: %s", ruling.reason)
         now = time.monotonic()
         if self.pending is not None:
-            answered = await self._answer_pending(text, None, now, utterance, clock)
+            answered = await self._answer_pending(text, None, now, utterance, clock, deadline)
             if answered is not None:
                 return answered
         context = self._context()
@@ -180,7 +238,7 @@ class Assistant:
             if command.intent in STATE_INTENTS:
                 outcome.said = await self.actor.answer_state(command, self.home)
             else:
-                outcome.actions = await self.actor.act(command, self.home, decision_id)
+                outcome.actions = await self.actor.act(command, self.home, decision_id, deadline)
                 outcome.said = summary(outcome.actions)
         elif verdict.decision == "confirm":
             self.pending = Confirmation(command, now, self.config.policy.confirm_s, decision_id)
@@ -223,6 +281,7 @@ class Assistant:
         now: float,
         utterance: int | None = None,
         clock: StageClock | None = None,
+        deadline: float | None = None,
     ):
         """A yes/no (or thumbs up/down) to the pending sensitive command, journaled as its own
         decision that answers the pending one."""
@@ -255,7 +314,8 @@ class Assistant:
         if clock is not None:
             clock.mark("policy")
         if answer == "confirmed":
-            outcome.actions = await self.actor.act(command, self.home, decision_id)
+            deadline = deadline or time.monotonic() + self.config.actions.ttl_s
+            outcome.actions = await self.actor.act(command, self.home, decision_id, deadline)
             outcome.said = summary(outcome.actions)
         else:
             outcome.said = "Cancelled."
@@ -294,6 +354,15 @@ class Assistant:
             await self.announcer.say(outcome.said)
 
     # --- lifecycle -----------------------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    @property
+    def queued(self) -> int:
+        """Commands waiting in the queue."""
+        return self._transcripts.qsize()
+
     def reload_home(self) -> bool:
         """SIGHUP: read home.yaml again; a bad file keeps the old home and logs why."""
         try:

@@ -57,7 +57,7 @@ def build(
     audio = (
         FileSource(audio_file, realtime=realtime)
         if audio_file is not None
-        else MicrophoneSource(config.voice.capture)
+        else MicrophoneSource(config.voice.capture, retry_at_start=True)
     )
     assistant = Assistant(
         device, home_path, home, listener=listener, understander=understander, sink=sink,

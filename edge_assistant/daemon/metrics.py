@@ -12,6 +12,14 @@ COMMANDS = Counter(
 )
 REFUSED = Counter("edge_assistant_refused", "Commands refused by the policy.", registry=REGISTRY)
 DROPPED = Counter("edge_assistant_dropped", "Transcripts dropped: queue full.", registry=REGISTRY)
+UNHANDLED = Counter(
+    "edge_assistant_unhandled", "Utterances not handled, by fate (rejected, error, dropped, "
+    "expired).", ["fate"], registry=REGISTRY,
+)  # fmt: skip
+TASK_UP = Gauge("edge_assistant_task_up", "1 while the task runs (or is done).", ["task"],
+                registry=REGISTRY)  # fmt: skip
+TASK_RESTARTS = Counter("edge_assistant_task_restarts", "Restarts after a failure.", ["task"],
+                        registry=REGISTRY)  # fmt: skip
 ACTIONS_OK = Counter("edge_assistant_actions_ok", "Actions done.", registry=REGISTRY)
 ACTIONS_FAILED = Counter("edge_assistant_actions_failed", "Actions failed.", registry=REGISTRY)
 ERRORS = Counter("edge_assistant_errors", "Errors survived.", registry=REGISTRY)

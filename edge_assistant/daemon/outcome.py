@@ -13,12 +13,23 @@ from edge_assistant.daemon.arbitration import Wake
 
 @dataclass(frozen=True)
 class Heard:
-    """A transcript waiting to be handled, with the wake that opened it (if any)."""
+    """A transcript waiting to be handled, with the wake that opened it (if any) and when
+    its speech ended: its time to live counts from then, not from when it leaves the queue."""
 
     event: TranscriptEvent
     wake: Wake | None  # the arbiter's claim, when arbitrating
     wake_sample: int | None  # where the wake word fired
-    at: float = field(default_factory=time.perf_counter)
+    at: float = field(default_factory=time.perf_counter)  # when it entered the queue
+    ended: float = field(default_factory=time.monotonic)  # end of speech, time.monotonic()
+    ended_wall: float = field(default_factory=time.time)  # the same, time.time()
+
+    @classmethod
+    def of(cls, event: TranscriptEvent, wake: Wake | None, wake_sample: int | None) -> Heard:
+        """Heard now: its speech ended the listener's end-of-speech latency ago (endpointing
+        wait and recognizer work, from the sample counts)."""
+        ago = max(0.0, event.latency_ms(event.speech_end) / 1000)
+        return cls(event, wake, wake_sample, ended=time.monotonic() - ago,
+                   ended_wall=time.time() - ago)  # fmt: skip
 
 
 @dataclass

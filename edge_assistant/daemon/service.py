@@ -1,12 +1,12 @@
-"""Running the assistant as a service: build it from the configs, start one task per
-source and stage, tell systemd when it is ready and alive, serve /health and /metrics on
-localhost, reload home.yaml on SIGHUP, and stop cleanly on SIGTERM (commands in flight get
-``daemon.drain_s``). Logs are JSON lines on stderr."""
+"""Running the assistant as a service: build it from the configs, start one supervised task
+per source and stage (daemon/supervisor.py: restart with backoff, exit non-zero when one
+keeps failing), tell systemd when it is ready and alive, serve /health (every task's state)
+and /metrics on localhost, reload home.yaml on SIGHUP, and stop cleanly on SIGTERM (commands
+in flight get ``daemon.drain_s``). Logs are JSON lines on stderr."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -20,6 +20,7 @@ from prometheus_client import generate_latest
 
 from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.daemon import metrics
+from edge_assistant.daemon.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -75,23 +76,42 @@ async def watchdog() -> None:
         await asyncio.sleep(usec / 2e6)
 
 
-async def health_server(assistant, host: str, port: int, started: float) -> web.AppRunner:
-    async def health(_: web.Request) -> web.Response:
-        return web.json_response({
-            "status": "stopping" if assistant._stopping.is_set() else "ok",
-            "uptime_s": round(time.monotonic() - started, 1),
-            "queued": assistant._transcripts.qsize(),
-            "pending_confirmation": assistant.pending is not None,
-            "camera": assistant.seen().camera,
-            "people": assistant.seen().people,
-            "handled": len(assistant.outcomes),
-        })  # fmt: skip
+def health(assistant, supervisor: Supervisor, started: float) -> tuple[dict, int]:
+    """/health's body and HTTP status: 200 while every task runs, 503 otherwise (a task
+    restarting, failed, or a microphone or camera missing: ``tasks`` says which and why)."""
+    if assistant.stopping:
+        status = "stopping"
+    elif supervisor.fatal:
+        status = "failed"
+    else:
+        status = "ok" if supervisor.healthy else "degraded"
+    seen = assistant.seen()
+    body = {
+        "status": status,
+        "uptime_s": round(time.monotonic() - started, 1),
+        "tasks": supervisor.snapshot(),
+        "queued": assistant.queued,
+        "pending_confirmation": assistant.pending is not None,
+        "camera": seen.camera,
+        "people": seen.people,
+        "handled": len(assistant.outcomes),
+    }
+    return body, 200 if status == "ok" else 503
+
+
+async def health_server(
+    assistant, supervisor: Supervisor, host: str, port: int, started: float
+) -> web.AppRunner:
+    async def health_page(_: web.Request) -> web.Response:
+        body, status = health(assistant, supervisor, started)
+        return web.json_response(body, status=status)
 
     async def prometheus(_: web.Request) -> web.Response:
+        supervisor.snapshot()  # task_up follows the sources' state
         return web.Response(body=generate_latest(metrics.REGISTRY), content_type="text/plain")
 
     app = web.Application()
-    app.router.add_get("/health", health)
+    app.router.add_get("/health", health_page)
     app.router.add_get("/metrics", prometheus)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -101,45 +121,61 @@ async def health_server(assistant, host: str, port: int, started: float) -> web.
 
 
 async def serve(assistant, audio_source, video_source, device: LoadedDeviceConfig) -> int:
-    """Run until the audio source ends (a file) or SIGTERM/SIGINT; SIGHUP reloads home."""
+    """Run until the audio source ends (a file), SIGTERM/SIGINT, or a task that keeps failing
+    (daemon/supervisor.py); SIGHUP reloads home. The exit code: 0 for a clean end, 1 when a
+    task failed for good or was still failing at the end."""
     loop = asyncio.get_running_loop()
     daemon = device.config.daemon
     started = time.monotonic()
     stop = asyncio.Event()
+    supervisor = Supervisor(daemon.supervision)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, assistant.reload_home)
     runner = None
     if daemon.health_port:
-        runner = await health_server(assistant, daemon.health_host, daemon.health_port, started)
+        runner = await health_server(
+            assistant, supervisor, daemon.health_host, daemon.health_port, started
+        )
     await assistant.sink.start()
+    for name, task in assistant.sink.background().items():
+        supervisor.adopt(name, task)
     if assistant.arbiter is not None:
         await assistant.arbiter.start()
-    hear = asyncio.create_task(assistant.hear(audio_source), name="hear")
-    commands = asyncio.create_task(assistant.handle_commands(), name="commands")
-    others = [asyncio.create_task(watchdog(), name="watchdog")]
+        supervisor.adopt("arbitration", assistant.arbiter.task)
+    supervisor.start("commands", assistant.handle_commands)
+    supervisor.start(
+        "hear",
+        lambda: assistant.hear(audio_source),
+        ends_daemon=True,  # the audio file is over
+        on_restart=assistant.listener.reset,
+        down=lambda: getattr(audio_source, "down", None),
+    )
     if video_source is not None:
-        others.append(asyncio.create_task(assistant.see(video_source), name="see"))
+        supervisor.start(
+            "see", lambda: assistant.see(video_source), down=lambda: assistant.watcher.down
+        )
+    if daemon.watchdog:
+        supervisor.start("watchdog", watchdog)
     metrics.UP.set(1)
     notify("READY=1")
     log.info("ready: %s", device.path)
-    stopper = asyncio.create_task(stop.wait(), name="stop")
-    done, _ = await asyncio.wait({hear, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    if hear in done and hear.exception() is not None:
-        log.error("the voice path stopped: %s", hear.exception())
+    await supervisor.wait(stop)
+    if supervisor.fatal:
+        log.critical("stopping after a failure: %s", supervisor.fatal)
     notify("STOPPING=1")
     for source in (audio_source, video_source):
         if source is not None:
             source.close()
+    await supervisor.stop("hear", "see", timeout_s=5)
     await assistant.stop()
-    try:  # commands already heard get drain_s to finish; then they are cut
-        await asyncio.wait_for(commands, daemon.drain_s if stop.is_set() else 60)
-    except TimeoutError:
-        log.warning("stopped with commands in flight after %.1f s", daemon.drain_s)
-    for task in (hear, stopper, *others):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    commands = supervisor.task("commands")
+    if commands is not None:  # commands already heard get drain_s to finish; then they are cut
+        drain = daemon.drain_s if stop.is_set() or supervisor.fatal else 60
+        _, pending = await asyncio.wait({commands}, timeout=drain)
+        if pending:
+            log.warning("stopped with commands in flight after %.1f s", drain)
+    await supervisor.stop(timeout_s=5)
     await assistant.settle()
     if assistant.arbiter is not None:
         await assistant.arbiter.close()
@@ -148,4 +184,7 @@ async def serve(assistant, audio_source, video_source, device: LoadedDeviceConfi
         await runner.cleanup()
     metrics.UP.set(0)
     assistant.close()
-    return 0
+    code = supervisor.exit_code
+    if code:
+        log.critical("exit code %d: %s", code, supervisor.fatal)
+    return code

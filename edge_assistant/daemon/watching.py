@@ -2,8 +2,9 @@
 pipeline, on a thread of its own, keeping the newest view of the room.
 
 A live camera that cannot be opened (an IP camera still booting after a power cut) is
-retried with doubling waits; a file that cannot be read ends vision with an error in the
-log. A live camera's view is forgotten once no frame has come for the tracker's
+retried with doubling waits (``down`` says why meanwhile); a file that cannot be read is a
+failure of the task, which the daemon's supervisor restarts and, when it keeps failing,
+turns into a non-zero exit. A live camera's view is forgotten once no frame has come for the tracker's
 ``vanish_s``: a face seen before the camera was lost must not verify a command.
 """
 
@@ -32,6 +33,8 @@ class Watcher:
         self.frame_ms: deque[float] = deque(maxlen=4096)  # vision time per frame, newest last
         self._frame_at = -math.inf  # time.monotonic() of the newest processed frame
         self._live = False
+        self._source = None
+        self._unavailable: str | None = None  # a live camera that could not be opened
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="vision")
 
     async def run(
@@ -47,15 +50,16 @@ class Watcher:
         capture = self.config.capture
         wait = capture.retry_initial_s
         self._live = bool(getattr(source, "live", False))
+        self._source = source
         while not stopping.is_set():
             try:
                 await self._watch(source, stopping, on_gesture)
                 return
             except VideoSourceError as exc:
-                metrics.ERRORS.inc()
                 if not self._live:
-                    log.error("vision stopped: %s", exc)
-                    return
+                    raise  # a file that cannot be read: a failure of the task (supervisor)
+                metrics.ERRORS.inc()
+                self._unavailable = str(exc)
                 log.error("camera unavailable (retrying in %.1f s): %s", wait, exc)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, capture.retry_max_s)
@@ -71,6 +75,7 @@ class Watcher:
                 log.exception("vision failed on frame %d", frame.index)
                 metrics.ERRORS.inc()
                 continue
+            self._unavailable = None
             self.context = result.context
             self._frame_at = time.monotonic()
             self.frame_ms.append(result.timings.get("total", 0.0))
@@ -79,6 +84,11 @@ class Watcher:
                 await on_gesture(result.context.gesture)
             if stopping.is_set():
                 break
+
+    @property
+    def down(self) -> str | None:
+        """Why a live camera gives no frames now (while it is retried), or None."""
+        return self._unavailable or getattr(self._source, "down", None)
 
     def seen(self) -> VisionContext:
         """What the camera sees now: nothing without a camera, nothing once a live camera

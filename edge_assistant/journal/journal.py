@@ -26,7 +26,7 @@ import numpy as np
 
 from edge_assistant.config.journal import JournalConfig
 from edge_assistant.journal.database import JournalError, database_error, open_database
-from edge_assistant.journal.schema import DECISIONS
+from edge_assistant.journal.schema import DECISIONS, FATES
 from edge_assistant.understanding.intents import Command
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,21 @@ class Journal:
             )  # fmt: skip
             return _id(row)
 
+    def unhandled(
+        self, *, utterance_id: int | None, fate: str, reason: str = "", at: float | None = None
+    ) -> int:
+        """Journal the fate of an utterance that gets no decision: ``rejected`` (not a
+        command), ``error`` (the recognizer failed), ``dropped`` (the command queue was full)
+        or ``expired`` (past its time to live before it was handled)."""
+        if fate not in FATES:
+            raise ValueError(f"unknown fate {fate!r} (known: {', '.join(FATES)})")
+        with self._db("write an unhandled utterance") as db:
+            row = db.execute(
+                "INSERT INTO unhandled (time, utterance_id, fate, reason) VALUES (?, ?, ?, ?)",
+                (time.time() if at is None else at, utterance_id, fate, reason),
+            )
+            return _id(row)
+
     def action_started(
         self,
         *,
@@ -218,6 +233,7 @@ class Journal:
                     "DELETE FROM actions WHERE started < ? AND state != 'pending'",
                     "DELETE FROM decisions WHERE time < ?",
                     "DELETE FROM deferrals WHERE time < ?",
+                    "DELETE FROM unhandled WHERE time < ?",
                     "DELETE FROM utterances WHERE time < ?",
                 )
             )
@@ -239,7 +255,11 @@ class Journal:
                 (limit,),
             ).fetchall()
             lone = db.execute(
-                "SELECT u.id AS utterance_id, u.time, u.source, u.text, u.engine "
+                "SELECT u.id AS utterance_id, u.time, u.source, u.text, u.engine, "
+                "(SELECT f.fate FROM unhandled f WHERE f.utterance_id = u.id "
+                "ORDER BY f.id DESC LIMIT 1) AS decision, "
+                "(SELECT f.reason FROM unhandled f WHERE f.utterance_id = u.id "
+                "ORDER BY f.id DESC LIMIT 1) AS reason "
                 "FROM utterances u WHERE NOT EXISTS "
                 "(SELECT 1 FROM decisions d WHERE d.utterance_id = u.id) "
                 "ORDER BY u.time DESC, u.id DESC LIMIT ?",

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 DECISIONS = ("allow", "refuse", "confirm", "not_understood", "confirmed", "cancelled", "expired")
 ACTION_STATES = ("pending", "done", "failed", "interrupted")
+# What became of an utterance that got no decision: not a command (the recognizer rejected
+# it), a recognizer error, dropped from a full command queue, or past its time to live
+# before it was handled.
+FATES = ("rejected", "error", "dropped", "expired")
 
 VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied REAL NOT NULL)"
@@ -76,5 +80,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             reason TEXT NOT NULL DEFAULT ''
         )""",
         "CREATE INDEX deferrals_time ON deferrals (time)",
+    ),
+    (  # 2 -> 3: every utterance's fate, also of those never decided (daemon/assistant.py)
+        f"""CREATE TABLE unhandled (
+            id INTEGER PRIMARY KEY,
+            time REAL NOT NULL,
+            utterance_id INTEGER REFERENCES utterances (id) ON DELETE CASCADE,
+            fate TEXT NOT NULL CHECK (fate IN ({_one_of(FATES)})),
+            reason TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX unhandled_time ON unhandled (time)",
+        "CREATE INDEX unhandled_utterance ON unhandled (utterance_id)",
     ),
 )
