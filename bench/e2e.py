@@ -97,7 +97,8 @@ def main() -> None:
         (work / "device.yaml").write_text(yaml.safe_dump(config))
         command = [sys.executable, "-m", "edge_assistant", "run", "--config",
                    str(work / "device.yaml"), "--home", str(REPO / "examples" / "home.yaml"),
-                   "--audio-file", str(work / "commands.wav"), "--video-file", str(video)]  # fmt: skip
+                   "--audio-file", str(work / "commands.wav"), "--video-file", str(video),
+                   "--wake-word", "none"]  # bare commands: eos->action does not depend on it  # fmt: skip
         if args.models_dir:
             command += ["--models-dir", str(args.models_dir)]
         progress("running the daemon")

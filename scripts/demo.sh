@@ -7,15 +7,14 @@ set -euo pipefail
 edge-assistant export --config cpu
 edge-assistant devices --config cpu
 edge-assistant embed "turn on the light in the kitchen" --config cpu
-# A file stands in for the microphone: two commands spoken by espeak-ng, a second apart.
+# A file stands in for the microphone: two commands spoken by espeak-ng, each after the wake
+# phrase "okay nabu" (the shipped configs wake on okay_nabu), a second apart.
 WAV="$(mktemp --suffix .wav)"
 python - "$WAV" <<'PY'
 import sys
-import soundfile as sf
-from edge_assistant.audio.synthesize import concatenate, silence, speak
-audio, _ = concatenate([speak("turn on the kitchen light"), silence(1.0),
-                        speak("lock the front door", seed=1)])
-sf.write(sys.argv[1], audio, 16000)
+from pathlib import Path
+from edge_assistant.daemon.demo import demo_audio
+demo_audio(Path(sys.argv[1]), ("turn on the kitchen light", "lock the front door"))
 PY
 edge-assistant listen --config cpu --home examples/home.yaml --audio-file "$WAV"
 rm -f "$WAV"

@@ -50,7 +50,9 @@ def test_demo_hears_checks_confirms_and_acts(models_dir: Path) -> None:
 
 
 def config_file(tmp_path: Path, **sections: dict) -> Path:
+    """cpu.yaml with ``sections`` replaced; no wake word (the audio is bare commands)."""
     data = yaml.safe_load((REPO / "device_configs" / "cpu.yaml").read_text())
+    data["voice"]["wake_word"] = {"type": "none"}
     data.update(sections)
     path = tmp_path / "device.yaml"
     path.write_text(yaml.safe_dump(data))

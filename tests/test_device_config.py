@@ -36,6 +36,19 @@ def test_every_shipped_config_validates(path: Path) -> None:
     }
 
 
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_config_wakes_on_a_wake_word(path: Path) -> None:
+    """Overheard speech must not become actions: no shipped config listens without one
+    (`--wake-word none` is the explicit choice for files of bare commands)."""
+    config = load_device_config(path)
+    wake = config.config.voice.wake_word
+    assert wake.type == "micro" and [m.model for m in wake.models] == ["okay_nabu"]
+    bare = config.with_wake_word("none")
+    assert bare.config.voice.wake_word.type == "none"
+    two = config.with_wake_word("okay_nabu, hey_jarvis").config.voice.wake_word
+    assert [m.model for m in two.models] == ["okay_nabu", "hey_jarvis"]
+
+
 def test_config_by_name_resolves_to_device_configs() -> None:
     assert load_device_config("intel-npu").path == CONFIGS / "intel-npu.yaml"
 

@@ -3,11 +3,13 @@ privacy, damaged files and two threads at once."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ from edge_assistant.config.journal import JournalConfig, default_journal_path
 from edge_assistant.config.loading import validate_data
 from edge_assistant.errors import ConfigError
 from edge_assistant.journal import Journal, JournalError
-from edge_assistant.journal.schema import MIGRATIONS
+from edge_assistant.journal.schema import MIGRATIONS, VERSION_TABLE
 from edge_assistant.understanding.intents import Command
 
 DAY = 86400.0
@@ -254,6 +256,48 @@ def test_two_threads_write_at_once(journal: Journal) -> None:
         assert raw.execute("SELECT state, count(*) FROM actions GROUP BY state").fetchall() == [
             ("done", 200)
         ]
+
+
+def test_utterances_that_get_no_decision_keep_their_fate(journal: Journal) -> None:
+    """Not a command, a recognizer error, dropped from a full queue, expired: each one is an
+    entry of recent() with its fate as the decision and the reason."""
+    for text, fate, reason in [
+        ("", "error", "recognizer error: RuntimeError: Failed to start utterance processing"),
+        ("hmm the", "rejected", "pocketsphinx: not a whole sentence of the grammar"),
+        ("turn on the fan", "dropped", "command queue full (8 waiting): a newer one came"),
+        ("close the blind", "expired", "waited 61.0 s since it was said, past actions.ttl_s"),
+    ]:
+        utterance = journal.utterance(source="hall", text=text)
+        journal.unhandled(utterance_id=utterance, fate=fate, reason=reason)
+    entries = journal.recent()
+    assert [(e["text"], e["decision"]) for e in entries] == [
+        ("close the blind", "expired"),
+        ("turn on the fan", "dropped"),
+        ("hmm the", "rejected"),
+        ("", "error"),
+    ]
+    assert entries[1]["reason"].startswith("command queue full")
+    with pytest.raises(ValueError, match="unknown fate"):
+        journal.unhandled(utterance_id=None, fate="lost")
+
+
+def test_a_version_2_journal_is_migrated_and_keeps_its_rows(path: Path) -> None:
+    path.parent.mkdir(parents=True, mode=0o700)
+    with contextlib.closing(_raw(path)) as raw:  # a journal as the previous release left it
+        raw.execute(VERSION_TABLE)
+        for number, statements in enumerate(MIGRATIONS[:2]):
+            for statement in statements:
+                raw.execute(statement)
+            raw.execute("INSERT INTO schema_version VALUES (?, 0)", (number + 1,))
+        raw.execute(
+            "INSERT INTO utterances (time, source, text) VALUES (?, 'hall', 'hi')", (time.time(),)
+        )
+        raw.commit()
+    with Journal(JournalConfig(path=path)) as journal:
+        assert journal.schema_version() == 3
+        assert [e["text"] for e in journal.recent()] == ["hi"]
+        journal.unhandled(utterance_id=1, fate="rejected", reason="not a command")
+        assert journal.recent()[0]["decision"] == "rejected"
 
 
 def test_misuse_is_an_error(journal: Journal) -> None:

@@ -172,7 +172,7 @@ def test_full_profile_reports_tunes_and_the_tuned_config_runs(
     data["journal"] = {"path": str(tmp_path / "journal.db")}
     tuned.write_text(yaml.safe_dump(data))
     daemon = run("run", "--config", str(tuned), "--audio-file", str(tmp_path / "one.wav"),
-                 models=models_dir)  # fmt: skip
+                 "--wake-word", "none", models=models_dir)  # fmt: skip
     assert daemon.returncode == 0, daemon.stderr[-3000:]
     (outcome,) = [json.loads(line) for line in daemon.stdout.splitlines()]
     assert outcome["decision"] == "allow" and all(a["ok"] for a in outcome["actions"])

@@ -167,7 +167,9 @@ def test_transcribe_and_listen_commands(tmp_path: Path, models_dir: Path) -> Non
     result = json.loads(proc.stdout)
     assert result["engine"] == "pocketsphinx" and result["accepted"]
     assert "bedroom" in result["text"] and "fifty percent" in result["text"]
-    proc = cli("listen", "--audio-file", str(wav), "--models-dir", str(models_dir))
+    proc = cli(
+        "listen", "--audio-file", str(wav), "--models-dir", str(models_dir), "--wake-word", "none"
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [line["event"] for line in lines] == ["speech_start", "speech_end", "transcript"]

@@ -232,7 +232,10 @@ def test_engines_take_int16_mono_only(okay_nabu):
 
 def test_registry_loads_every_type_from_validated_config(tmp_path: Path):
     assert set(ENGINES) == {"micro", "openwakeword", "none"}
-    none = load_wake_word(VoiceConfig().wake_word)  # the default: no wake word
+    default = load_wake_word(VoiceConfig().wake_word)  # the default: okay_nabu
+    assert not default.always_awake and default.names == ["okay_nabu"]
+    default.close()
+    none = load_wake_word(VoiceConfig(wake_word={"type": "none"}).wake_word)
     assert none.always_awake and none.names == []
     assert none.process(phrase("okay nabu", "en-us", 160).audio) == []
     engine = load_wake_word(wake_config({"type": "micro", "models": [{"model": "hey_jarvis"}]}))

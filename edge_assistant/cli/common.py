@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -15,8 +15,19 @@ def fail(exc: Exception, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load_config(name_or_path: str) -> LoadedDeviceConfig:
+WakeWordOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Override the config's wake word: 'none' (every utterance is a command: "
+        "push-to-talk, a file of commands without the wake phrase) or microWakeWord models "
+        "('okay_nabu', 'hey_jarvis', a .json; comma-separated)."
+    ),
+]
+
+
+def load_config(name_or_path: str, wake_word: str | None = None) -> LoadedDeviceConfig:
+    """The device config, with ``--wake-word`` applied when given."""
     try:
-        return load_device_config(name_or_path)
+        return load_device_config(name_or_path).with_wake_word(wake_word)
     except EdgeAssistantError as exc:
         fail(exc)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from edge_assistant.cli.common import fail, load_config
+from edge_assistant.cli.common import WakeWordOption, fail, load_config
 from edge_assistant.errors import EdgeAssistantError
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ def run_command(
     ] = None,
     realtime: Annotated[bool, typer.Option(help="Pace files as if they were live.")] = False,
     models_dir: Annotated[Path | None, typer.Option(help="Bundle root override.")] = None,
+    wake_word: WakeWordOption = None,
 ) -> None:
     """Run the assistant: hear, see, understand, check the policy, act, journal. One JSON
     line per handled command on stdout (decision, actions, latency); JSON logs on stderr."""
@@ -46,7 +47,7 @@ def run_command(
     from edge_assistant.daemon.service import json_logging, serve
 
     json_logging()
-    device = load_config(config)
+    device = load_config(config, wake_word)
     with tempfile.TemporaryDirectory(prefix="edge-assistant-demo-") as scratch:
         if demo:
             from edge_assistant.daemon.demo import demo_audio, demo_video

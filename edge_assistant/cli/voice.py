@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import typer
 from pydantic import TypeAdapter
 
-from edge_assistant.cli.common import fail, load_config
+from edge_assistant.cli.common import WakeWordOption, fail, load_config
 from edge_assistant.config.voice import AsrConfig, AsrEngineConfig
 from edge_assistant.errors import ConfigError, EdgeAssistantError
 from edge_assistant.home.model import load_home
@@ -28,6 +28,7 @@ def listen_command(
     ] = None,
     realtime: Annotated[bool, typer.Option(help="Pace the file as if it were live.")] = False,
     models_dir: Annotated[Path | None, typer.Option(help="Bundle root override.")] = None,
+    wake_word: WakeWordOption = None,
 ) -> None:
     """Listen (microphone, or --audio-file) and print wake events, utterances and transcripts
     with timings, one JSON object per line. Ctrl-C stops."""
@@ -35,7 +36,7 @@ def listen_command(
     from edge_assistant.capture.file_source import FileSource
     from edge_assistant.capture.microphone import MicrophoneSource
 
-    device = load_config(config)
+    device = load_config(config, wake_word)
     try:
         listener = Listener.from_config(device, load_home(home), models_dir)
         voice = device.config.voice

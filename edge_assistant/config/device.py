@@ -200,6 +200,21 @@ class LoadedDeviceConfig:
         config = validate_data(data, DeviceConfig, source=f"{self.path} with {flags}")
         return LoadedDeviceConfig(path=self.path, config=config)
 
+    def with_wake_word(self, spec: str | None) -> LoadedDeviceConfig:
+        """The config with ``voice.wake_word`` replaced from a CLI flag: ``none`` (every
+        utterance is a command: push-to-talk, a file of commands) or microWakeWord models, a
+        comma-separated list of built-in names or .json files (``okay_nabu``)."""
+        if spec is None:
+            return self
+        data = self.config.model_dump(mode="json")
+        if spec.strip() == "none":
+            data["voice"]["wake_word"] = {"type": "none"}
+        else:
+            models = [{"model": m.strip()} for m in spec.split(",") if m.strip()]
+            data["voice"]["wake_word"] = {"type": "micro", "models": models}
+        config = validate_data(data, DeviceConfig, source=f"{self.path} with --wake-word {spec}")
+        return LoadedDeviceConfig(path=self.path, config=config)
+
     def models_dir(self, override: Path | None = None) -> Path:
         """Bundle root: ``override`` > $EDGE_ASSISTANT_MODELS > config > user cache."""
         if override is not None:

@@ -173,7 +173,14 @@ class AsrConfig(StrictModel):
 class VoiceConfig(StrictModel):
     capture: CaptureConfig = CaptureConfig()
     vad: VadConfig = VadConfig()
-    wake_word: WakeConfig = Field(default_factory=lambda: NoWakeConfig(type="none"))
+    wake_word: WakeConfig = Field(
+        default_factory=lambda: MicroWakeConfig(
+            type="micro", models=[WakeModel(model="okay_nabu")]
+        ),
+        description="What opens the command window. Default: microWakeWord okay_nabu, so "
+        "speech not meant for the assistant never becomes an action; {type: none} makes every "
+        "utterance a command (push-to-talk, files of commands).",
+    )
     command_window_s: float = Field(
         5.0, gt=0, le=30, description="After a wake word, how long to wait for the command."
     )

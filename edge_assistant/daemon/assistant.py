@@ -153,7 +153,7 @@ class Assistant:
             log.exception("journal: could not record a %s utterance %r", fate, text)
             metrics.ERRORS.inc()
         metrics.UNHANDLED.labels(fate).inc()
-        result = Outcome(text, {}, fate, reason)
+        result = Outcome(text, {}, fate, reason).heard_in(heard.event)
         if outcome:
             await self._finish(result)
         return result
@@ -232,7 +232,7 @@ class Assistant:
                 reason=verdict.reason,
             ),
         )  # fmt: skip
-        outcome = Outcome(text, command.to_json(), verdict.decision, verdict.reason)
+        outcome = Outcome(text, command.to_json(), verdict.decision, verdict.reason).heard_in(event)
         clock.mark("policy")
         if verdict.decision == "allow":
             if command.intent in STATE_INTENTS:
@@ -269,7 +269,7 @@ class Assistant:
             ),
         )  # fmt: skip
         log.info("arbitration: left to %s: %s", ruling.winner, ruling.reason)
-        outcome = Outcome(event.recognition.text, {}, "deferred", ruling.reason)
+        outcome = Outcome(event.recognition.text, {}, "deferred", ruling.reason).heard_in(event)
         outcome.timings_ms = clock.timings()
         await self._finish(outcome)
         return outcome
@@ -307,6 +307,8 @@ class Assistant:
             ),
         )  # fmt: skip
         outcome = Outcome(text or gesture or "", command.to_json(), answer, reason)
+        if clock is not None:
+            outcome.heard_in(clock.event)
         if answer == "expired":
             outcome.said = "Cancelled: no confirmation in time."
             await self._finish(outcome)

@@ -1,5 +1,6 @@
 """The embedded default (``edge-assistant run --demo``): no microphone, camera or smart home
-needed. Spoken commands (espeak-ng) in a WAV stand in for the microphone, a video composed
+needed. Spoken commands (espeak-ng), each after the wake phrase, in a WAV stand in for the
+microphone, a video composed
 from photos that ship in packages for the camera, and the log sink for the home."""
 
 from __future__ import annotations
@@ -21,9 +22,18 @@ DEMO_COMMANDS = (
 )
 
 
-def demo_audio(path: Path, commands: tuple[str, ...] = DEMO_COMMANDS) -> Path:
+WAKE_PHRASE = "okay nabu"  # the shipped configs' wake word (okay_nabu)
+
+
+def demo_audio(
+    path: Path, commands: tuple[str, ...] = DEMO_COMMANDS, wake: str | None = WAKE_PHRASE
+) -> Path:
+    """The commands, each after the wake phrase (as a person would say them to a device
+    with the shipped config); ``wake=None``: bare commands, for ``wake_word: none``."""
     parts = []
     for index, text in enumerate(commands):
+        if wake:
+            parts += [speak(wake, seed=index, tail_s=0.2), silence(0.2, seed=index)]
         parts += [speak(text, seed=index), silence(1.0, seed=index)]
     audio, _ = concatenate([silence(0.5), *parts])
     sf.write(path, audio, 16000)

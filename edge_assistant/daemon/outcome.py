@@ -43,6 +43,12 @@ class Outcome:
     actions: list[dict[str, Any]] = field(default_factory=list)
     said: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    speech_s: tuple[float, float] | None = None  # where in the audio stream it was said
+
+    def heard_in(self, event: TranscriptEvent) -> Outcome:
+        """Mark where the words were in the stream (seconds from its start)."""
+        self.speech_s = (round(event.start / 16000, 3), round(event.speech_end / 16000, 3))
+        return self
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +60,7 @@ class Outcome:
             "actions": self.actions,
             "said": self.said,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            **({"speech_s": list(self.speech_s)} if self.speech_s else {}),
         }
 
 

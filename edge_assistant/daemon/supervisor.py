@@ -199,16 +199,16 @@ class Supervisor:
                     self._die(f"task {state.name} keeps failing: {state.error}")
                     return
                 delay = wait * random.uniform(0.8, 1.2)
-                log.error(
-                    "task %s failed (%s); restarting it in %.1f s (restart %d)",
-                    state.name, state.error, delay, state.restarts + 1, exc_info=exc,
-                )  # fmt: skip
-                self._set(state, "restarting")
-                metrics.ERRORS.inc()
-                await asyncio.sleep(delay)
-                wait = min(wait * 2, cfg.restart_max_s)
                 state.restarts += 1
                 metrics.TASK_RESTARTS.labels(state.name).inc()
+                metrics.ERRORS.inc()
+                log.error(
+                    "task %s failed (%s); restarting it in %.1f s (restart %d)",
+                    state.name, state.error, delay, state.restarts, exc_info=exc,
+                )  # fmt: skip
+                self._set(state, "restarting")
+                await asyncio.sleep(delay)
+                wait = min(wait * 2, cfg.restart_max_s)
                 if on_restart is not None:
                     try:
                         on_restart()
