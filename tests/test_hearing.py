@@ -413,3 +413,42 @@ def test_a_microphone_missing_at_start_is_retried_and_reported_like_a_camera(
         assert report["tasks"]["commands"]["state"] == "running"
         daemon.proc.send_signal(signal.SIGTERM)
         assert daemon.finish(timeout=30) == 0, daemon.log_tail()
+
+
+# --- speech not meant for the assistant -------------------------------------------------------
+
+CHATTER = (
+    "can I get a large coffee with oat milk please",
+    "computer, are you still there",
+    "open the window a bit would you, it is stuffy in here",
+    "turn it off, I am not watching it anyway",
+    "did you see the game last night",
+    "okay, so what do we do now",
+    "the lights in that restaurant were so dim",
+    "could you put the kettle on",
+    "no, the other one, in the kitchen",
+    "up, up, go on, yes",
+)
+
+
+def test_overheard_speech_does_nothing_with_the_shipped_config(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """People talking to each other (commands to a person among them) near a device with
+    the shipped cpu.yaml: no wake, no utterance, no action, nothing journaled. Before, with
+    `wake_word: none`, such talk turned devices on."""
+    rng = np.random.default_rng(11)
+    parts = [room(1.0, rng)]
+    for index, text in enumerate(CHATTER * 2):
+        voice = voices()[index % len(voices())]
+        parts += [voice.say(text, seed=index).audio, room(float(rng.uniform(0.5, 1.5)), rng)]
+    audio = write(tmp_path / "chatter.wav", np.concatenate(parts))
+    data = yaml.safe_load((REPO / "device_configs" / "cpu.yaml").read_text())
+    config = device_config(tmp_path, voice=data["voice"])  # okay_nabu, as shipped
+
+    code, events = listen(config, audio, models_dir)
+    assert code == 0
+    assert [e for e in events if e["event"] in ("wake", "transcript")] == []
+    code, outcomes, daemon = run_daemon(tmp_path, config, audio, models_dir)
+    assert code == 0, daemon.log_tail()
+    assert outcomes == [] and fates(tmp_path / "journal.sqlite3") == []

@@ -8,6 +8,7 @@ room is quiet only the VAD and the wake word run; the recognizer starts at speec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -261,8 +262,10 @@ async def listen(listener: Listener, source: AudioSource) -> AsyncIterator[Event
     """Events from a source, with all model work on one worker thread."""
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice") as worker:
-        async for block in source.blocks():
-            for event in await loop.run_in_executor(worker, listener.process, block):
-                yield event
+        # aclosing: a failure here releases the device at once, so a restart can reopen it
+        async with contextlib.aclosing(source.blocks()) as blocks:
+            async for block in blocks:
+                for event in await loop.run_in_executor(worker, listener.process, block):
+                    yield event
         for event in await loop.run_in_executor(worker, listener.flush):
             yield event
