@@ -112,9 +112,8 @@ class Assistant:
             waiting = self._transcripts.qsize() + 1
             log.warning("command queue full: dropped %r", dropped.event.recognition.text)
             metrics.DROPPED.inc()
-            await self._unhandled(
-                dropped, "dropped", f"command queue full ({waiting} waiting): a newer one came"
-            )
+            reason = f"command queue full ({waiting} waiting): a newer one came"
+            await self._journal_fate(dropped, "dropped", reason, outcome=True)
         await self._transcripts.put(heard)
         recognition = heard.event.recognition
         self.announcer.publish("heard", {"text": recognition.text, "engine": recognition.engine})
@@ -126,13 +125,17 @@ class Assistant:
         log.info("heard no command (%s): %s", fate, recognition.reason)
         await self._journal_fate(heard, fate, recognition.reason, outcome=False)
 
-    async def _unhandled(self, heard: Heard, fate: str, reason: str) -> Outcome:
-        """A command that will not be handled (dropped, expired): journaled and reported."""
-        return await self._journal_fate(heard, fate, reason, outcome=True)
-
     async def _journal_fate(
-        self, heard: Heard, fate: str, reason: str, outcome: bool, utterance: int | None = None
+        self,
+        heard: Heard,
+        fate: str,
+        reason: str,
+        outcome: bool,
+        utterance: int | None = None,
+        said: str = "",
     ) -> Outcome:
+        """Journal an utterance that gets no decision with its fate (``outcome``: a command
+        that will not be done, dropped or expired, is also reported like a decision)."""
         recognition = heard.event.recognition
         passes = recognition.passes
         text = recognition.text or (passes[-1].text if passes else "")
@@ -153,7 +156,7 @@ class Assistant:
             log.exception("journal: could not record a %s utterance %r", fate, text)
             metrics.ERRORS.inc()
         metrics.UNHANDLED.labels(fate).inc()
-        result = Outcome(text, {}, fate, reason).heard_in(heard.event)
+        result = Outcome(text, {}, fate, reason, said=said).heard_in(heard.event)
         if outcome:
             await self._finish(result)
         return result
@@ -207,6 +210,7 @@ class Assistant:
             return await self._journal_fate(
                 heard, "expired", f"waited {waited:.1f} s since it was said, past actions.ttl_s "
                 f"({ttl_s:g} s); not done", outcome=True, utterance=utterance,
+                said="Sorry, I could not do that in time. Please ask again.",
             )  # fmt: skip
         if wake is not None and self.arbiter is not None:
             ruling = await self.arbiter.rule(wake)

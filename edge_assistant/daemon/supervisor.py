@@ -23,7 +23,6 @@ and last error; the daemon is ``ok`` only while every task is running or done.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -243,14 +242,6 @@ class Supervisor:
     def _set(self, state: TaskState, value: str) -> None:
         if state.state != value:
             state.state, state.since = value, time.monotonic()
-        if value == "running":
-            state.error = state.error if state.restarts else ""
+        if value == "running" and not state.restarts:
+            state.error = ""  # back from down; after a restart the last failure stays shown
         metrics.TASK_UP.labels(state.name).set(1 if value in ("running", "done") else 0)
-
-
-async def cancel_quietly(task: asyncio.Task[Any] | None) -> None:
-    if task is None:
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
