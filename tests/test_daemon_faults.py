@@ -534,7 +534,7 @@ def test_microphone_lost_and_back(tmp_path: Path, models_dir: Path) -> None:
         tmp_path,
         daemon={"health_port": health, "speak": False, "area": "kitchen"},
         voice={**yaml.safe_load((REPO / "device_configs" / "cpu.yaml").read_text())["voice"],
-               "capture": capture},
+               "capture": capture, "wake_word": {"type": "none"}},
     )  # fmt: skip
     try:
         with Daemon(tmp_path, config, models_dir, HOME=str(mic.home),

@@ -273,6 +273,52 @@ def test_a_hundred_wake_word_commands_in_real_time(tmp_path: Path, models_dir: P
     check_run(outcomes, stream, tmp_path / "journal.sqlite3")
 
 
+def wake_engine_config(engine: str) -> dict:
+    if engine == "micro":
+        return {"type": "micro", "models": [{"model": "okay_nabu"}]}
+    package = pytest.importorskip("pyopen_wakeword")
+    folder = Path(package.__file__).parent / "models"
+    return {"type": "openwakeword", "melspectrogram": str(folder / "melspectrogram.tflite"),
+            "embedding": str(folder / "embedding_model.tflite"),
+            "models": [{"model": str(folder / "okay_nabu.tflite")}]}  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["micro", "openwakeword"])
+def test_every_wake_word_engine_keeps_waking_with_true_times(
+    tmp_path: Path, models_dir: Path, engine: str
+) -> None:
+    """The listener with each wake word engine (microWakeWord; openWakeWord through
+    OpenVINO) on 40 pairs: a wake and a transcript for each, every wake at its own time."""
+    from edge_assistant.audio.listener import Listener, TranscriptEvent, WakeEvent
+    from edge_assistant.config.device import load_device_config
+    from edge_assistant.home.model import load_home
+
+    stream = wake_pairs(40, seed=9)
+    data = yaml.safe_load((REPO / "device_configs" / "cpu.yaml").read_text())
+    data["voice"]["wake_word"] = wake_engine_config(engine)
+    data["voice"]["asr"] = {"grammar": {"type": "pocketsphinx"}}
+    (tmp_path / "device.yaml").write_text(yaml.safe_dump(data))
+    device = load_device_config(tmp_path / "device.yaml")
+    listener = Listener.from_config(device, load_home(HOME_YAML), models_dir)
+    try:
+        events = []
+        for offset in range(0, len(stream.audio), 512):
+            events += listener.process(stream.audio[offset : offset + 512])
+        events += listener.flush()
+    finally:
+        listener.close()
+    wakes = [e.detection.sample / SAMPLE_RATE for e in events if isinstance(e, WakeEvent)]
+    transcripts = [e for e in events if isinstance(e, TranscriptEvent)]
+    ends = [end / SAMPLE_RATE for _, end in stream.commands]
+    missed = [i for i, end in enumerate(ends) if not any(end - 4 < w < end for w in wakes)]
+    assert len(missed) <= 2, f"{engine}: no wake before commands {missed}"  # detection rate
+    assert len(transcripts) == len(wakes), (wakes, [t.start for t in transcripts])
+    for wake, transcript in zip(wakes, transcripts, strict=True):  # each after its own wake
+        start, end = transcript.start / SAMPLE_RATE, transcript.speech_end / SAMPLE_RATE
+        assert wake - 0.2 <= start < wake + 2.0, (wake, start)
+        assert any(abs(end - e) < 1.0 for e in ends), (end, ends)  # a command, not the wake
+
+
 # --- the broker down through five minutes of speech -------------------------------------------
 
 

@@ -47,7 +47,8 @@ def events_of(listener: Listener, audio: np.ndarray) -> list:
 
 
 def make_listener(models_dir: Path, recognizer, wake=None, **vad: int) -> Listener:
-    device = load_device_config("cpu")
+    """cpu.yaml's voice path; no wake word unless ``wake`` (the audio is bare commands)."""
+    device = load_device_config("cpu").with_wake_word("none")
     voice = device.config.voice
     if wake is not None:
         voice = voice.model_copy(update={"wake_word": wake})
@@ -147,7 +148,8 @@ def test_voice_config_errors_name_the_key(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="beam"):
         load_device_config(bad)
-    bad.write_text(text.replace("type: none ", "type: snowboy "))
+    assert "type: micro\n" in text
+    bad.write_text(text.replace("type: micro\n", "type: snowboy\n"))
     with pytest.raises(ConfigError, match=r"snowboy|micro"):
         load_device_config(bad)
 
