@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 
 from edge_assistant.audio.asr import AsrError, load_engine
+from edge_assistant.audio.asr.base import AsrEngine, Stream, Transcript
 from edge_assistant.audio.asr.pronounce import derive, pronunciations, read_dictionary
 from edge_assistant.audio.asr.two_pass import TwoPassRecognizer
 from edge_assistant.audio.listener import Listener, SpeechEvent, TranscriptEvent, WakeEvent
@@ -207,3 +208,76 @@ def test_garbage_model_rejects_speech_that_is_not_a_command() -> None:
     assert accepted[1] < accepted[0]  # ...the garbage model rejects more of it
     command = guarded.transcribe(speak("turn on the kitchen light").audio)
     assert command.accepted and command.text == "turn on the kitchen light"
+
+
+def test_pocketsphinx_recovers_an_utterance_left_open_or_cancelled(
+    grammar: TwoPassRecognizer,
+) -> None:
+    """One decoder, one utterance at a time: a stream dropped without finish (the burst bug)
+    or cancelled must not make the next start_utt fail."""
+    engine = grammar.grammar
+    assert engine is not None
+    audio = speak("turn on the kitchen light").audio
+    engine.transcribe(audio)  # a fresh decoder's first utterance adapts its cepstral mean
+    left_open = engine.stream()
+    left_open.feed(audio[:4000])  # then forgotten, as the listener's discard path did
+    after = engine.stream()
+    after.feed(audio)
+    assert after.finish().text == "turn on the kitchen light"
+    cancelled = engine.stream()
+    cancelled.feed(audio[:4000])
+    cancelled.cancel()
+    cancelled.cancel()  # idempotent
+    assert engine.transcribe(audio).text == "turn on the kitchen light"
+    with pytest.raises(AsrError, match="finished"):
+        cancelled.finish()
+
+
+class FailingOnce(AsrEngine):
+    """The real pocketsphinx engine, except that the ``fail_at``-th utterance raises in the
+    middle of its audio (a native library error that no clean input reproduces)."""
+
+    name = "pocketsphinx"
+
+    def __init__(self, engine: AsrEngine, fail_at: int) -> None:
+        self.engine, self.fail_at, self.started = engine, fail_at, 0
+
+    def stream(self) -> Stream:
+        self.started += 1
+        inner, failing = self.engine.stream(), self.started == self.fail_at
+
+        class Failing(Stream):
+            def feed(self, block: np.ndarray) -> None:
+                if failing:
+                    raise RuntimeError("decoder state corrupt")
+                inner.feed(block)
+
+            def finish(self) -> Transcript:
+                return inner.finish()
+
+            def cancel(self) -> None:
+                inner.cancel()
+
+            def status(self):
+                return inner.status()
+
+        return Failing()
+
+
+def test_an_engine_error_drops_one_utterance_and_hearing_goes_on(
+    models_dir: Path, grammar: TwoPassRecognizer
+) -> None:
+    assert grammar.grammar is not None
+    recognizer = TwoPassRecognizer(FailingOnce(grammar.grammar, fail_at=2), None)
+    listener = make_listener(models_dir, recognizer)
+    texts = ["turn on the kitchen light", "close the kitchen blind", "turn off the kitchen light"]
+    parts = [silence(0.5)]
+    for index, text in enumerate(texts):
+        parts += [speak(text, seed=index), silence(1.0)]
+    audio, _ = concatenate(parts)
+    events = [e for e in events_of(listener, audio) if isinstance(e, TranscriptEvent)]
+    assert [e.recognition.text for e in events] == [texts[0], "", texts[2]]
+    failed = events[1].recognition
+    assert not failed.accepted and failed.error == "RuntimeError: decoder state corrupt"
+    assert failed.reason == "recognizer error: RuntimeError: decoder state corrupt"
+    assert listener.errors == 1

@@ -228,19 +228,24 @@ class Listener:
         self.errors += 1
         log.error("recognizer failed on the utterance at %.2f s; dropped it and listening on: "
                   "%r", self._utterance_start / SAMPLE_RATE, exc, exc_info=exc)  # fmt: skip
-        self._end_utterance(sample)
+        # the endpointer is left in speech: the rest of this speech is ignored, not heard as
+        # an utterance of its own (the tail of a command can be another command)
+        self._end_utterance(sample, reset_endpointer=False)
         error = f"{type(exc).__name__}: {exc}"
         transcript = TranscriptEvent(
             Recognition.failed(error), self._utterance_start, sample, sample, 0.0, None
         )
         return [SpeechEvent("end", sample), transcript]
 
-    def _end_utterance(self, sample: int, keep_awake: bool = False) -> None:
+    def _end_utterance(
+        self, sample: int, keep_awake: bool = False, reset_endpointer: bool = True
+    ) -> None:
         self._drop_utterance()
         if not keep_awake:
             self._awake_until = -1
         self._last_end = sample
-        self.endpointer.reset()
+        if reset_endpointer:
+            self.endpointer.reset()
         self._reset_wake()
 
     def _drop_utterance(self) -> None:
