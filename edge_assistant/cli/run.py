@@ -27,8 +27,8 @@ def run_command(
     demo: Annotated[
         bool,
         typer.Option(
-            help="The embedded default: spoken commands and a video made on the spot, "
-            "the log sink, a journal in a temporary folder."
+            help="The embedded default: spoken commands (each after 'okay nabu') and a video "
+            "made on the spot, the log sink, a journal in a temporary folder."
         ),
     ] = False,
     audio_file: Annotated[
@@ -42,7 +42,9 @@ def run_command(
     wake_word: WakeWordOption = None,
 ) -> None:
     """Run the assistant: hear, see, understand, check the policy, act, journal. One JSON
-    line per handled command on stdout (decision, actions, latency); JSON logs on stderr."""
+    line per command on stdout (decision, actions, latency; also a command dropped or
+    expired); JSON logs on stderr. Exit code 0 at the end of an audio file or on SIGTERM, 1
+    when a task keeps failing (systemd then restarts the daemon)."""
     from edge_assistant.daemon.build import build
     from edge_assistant.daemon.service import json_logging, serve
 
