@@ -180,18 +180,34 @@ def metric(port: int, name: str) -> float:
     return float(found.group(1))
 
 
+def journal_rows(path: Path, sql: str) -> list[dict[str, Any]]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute(sql).fetchall()]
+
+
 def journaled_actions(path: Path) -> list[dict[str, Any]]:
     """Every action row of the journal with the words that asked for it (and when they were
     heard, ``heard``), oldest first."""
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        db.row_factory = sqlite3.Row
-        rows = db.execute(
-            "SELECT u.text, u.time AS heard, a.device_id, a.service, a.state, a.error, "
-            "a.attempts, a.ms, a.started, a.finished FROM actions a "
-            "JOIN decisions d ON d.id = a.decision_id "
-            "JOIN utterances u ON u.id = d.utterance_id ORDER BY a.id"
-        ).fetchall()
-    return [dict(row) for row in rows]
+    return journal_rows(
+        path,
+        "SELECT u.text, u.time AS heard, a.device_id, a.service, a.state, a.error, "
+        "a.attempts, a.ms, a.started, a.finished FROM actions a "
+        "JOIN decisions d ON d.id = a.decision_id "
+        "JOIN utterances u ON u.id = d.utterance_id ORDER BY a.id",
+    )
+
+
+def fates(path: Path) -> list[dict[str, Any]]:
+    """Every journaled utterance with its fate: the decision, else the unhandled fate."""
+    return journal_rows(
+        path,
+        "SELECT u.id, u.time, u.text, "
+        "(SELECT d.decision FROM decisions d WHERE d.utterance_id = u.id LIMIT 1) AS decided,"
+        "(SELECT f.fate FROM unhandled f WHERE f.utterance_id = u.id LIMIT 1) AS fate,"
+        "(SELECT f.reason FROM unhandled f WHERE f.utterance_id = u.id LIMIT 1) AS reason "
+        "FROM utterances u ORDER BY u.id",
+    )
 
 
 def acted(outcome: dict[str, Any]) -> list[tuple[str, str, bool]]:

@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -28,7 +27,7 @@ import yaml
 
 from edge_assistant.audio.synthesize import SAMPLE_RATE, silence, speak
 from tests.conftest import REPO
-from tests.daemon_process import CLI, HOME_YAML, Daemon, device_config
+from tests.daemon_process import CLI, HOME_YAML, Daemon, device_config, fates
 from tests.mosquitto import MOSQUITTO, SKIP_REASON, Mosquitto, Subscriber, free_port
 from tests.speech import (
     COMMANDS,
@@ -68,20 +67,6 @@ def run_daemon(tmp_path: Path, config: Path, audio: Path, models_dir: Path, *arg
     with Daemon(tmp_path, config, models_dir, "--audio-file", str(audio), *args) as daemon:
         code = daemon.finish(timeout=900)
     return code, daemon.outcomes, daemon
-
-
-def fates(journal: Path) -> list[dict[str, Any]]:
-    """Every journaled utterance with its fate: the decision, else the unhandled fate."""
-    with contextlib.closing(sqlite3.connect(journal)) as db:
-        db.row_factory = sqlite3.Row
-        rows = db.execute(
-            "SELECT u.id, u.time, u.text, "
-            "(SELECT d.decision FROM decisions d WHERE d.utterance_id = u.id LIMIT 1) AS decided,"
-            "(SELECT f.fate FROM unhandled f WHERE f.utterance_id = u.id LIMIT 1) AS fate,"
-            "(SELECT f.reason FROM unhandled f WHERE f.utterance_id = u.id LIMIT 1) AS reason "
-            "FROM utterances u ORDER BY u.id"
-        ).fetchall()
-    return [dict(row) for row in rows]
 
 
 def outcome_for(outcomes: list[dict], start_s: float, end_s: float) -> dict | None:
