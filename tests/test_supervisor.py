@@ -23,6 +23,7 @@ from edge_assistant.config.device import load_device_config
 from edge_assistant.daemon.build import build
 from edge_assistant.daemon.outcome import Heard
 from edge_assistant.daemon.supervisor import Supervisor
+from edge_assistant.journal.database import JournalError
 from tests.conftest import REPO
 
 FAST = SupervisionConfig(restart_initial_s=0.05, restart_max_s=0.2, max_restarts=3)
@@ -134,7 +135,7 @@ def test_a_missing_source_shows_the_task_down_until_it_is_back() -> None:
     assert asyncio.run(main()) == [("down", False), ("running", True)]
 
 
-def test_a_command_past_its_time_to_live_is_journaled_expired_not_acted(
+def test_a_command_past_its_time_to_live_is_journaled_expired_not_acted_and_journal_failure_fails(
     tmp_path: Path, models_dir: Path
 ) -> None:
     """A transcript that waited in the queue longer than actions.ttl_s since its speech
@@ -157,7 +158,14 @@ def test_a_command_past_its_time_to_live_is_journaled_expired_not_acted(
 
     async def main():
         try:
-            return await assistant.handle(stale), await assistant.handle(fresh)
+            results = await assistant.handle(stale), await assistant.handle(fresh)
+            # a journal that cannot write: the commands task fails (for the supervisor to
+            # restart, then exit 1), it does not go on acting without a record
+            assistant.journal.close()
+            await assistant._transcripts.put(Heard.of(event, None, None))
+            with pytest.raises(JournalError, match="closed"):
+                await asyncio.wait_for(assistant.handle_commands(), 10)
+            return results
         finally:
             assistant.close()
 

@@ -10,7 +10,8 @@ When the device goes away (the stream stops on its own, or no audio arrives for
 takes; the consumer just sees a gap, and ``stats`` (and ``down``, while it lasts) says what
 happened. The first open fails loudly (a wrong device name is a configuration error that
 retrying will not fix), unless ``retry_at_start``: the daemon retries a device missing at
-start like a lost one, as it does a camera, and reports it down meanwhile. Closing the lost stream and reopening run on a worker thread: PortAudio's abort waits
+start like a lost one, as it does a camera, and reports it down meanwhile. Closing the lost
+stream and reopening run on a worker thread: PortAudio's abort waits
 for a read the dead device may never finish, and a rescan probes every device, so neither
 may hold up the event loop.
 """

@@ -28,6 +28,7 @@ from edge_assistant.daemon.stages import StageClock
 from edge_assistant.daemon.watching import Watcher
 from edge_assistant.feedback.speech import Voice
 from edge_assistant.home.model import Home, load_home
+from edge_assistant.journal.database import JournalError
 from edge_assistant.journal.journal import Journal
 from edge_assistant.policy.policy import Confirmation, Evidence, Policy
 from edge_assistant.understanding.context import Context
@@ -150,11 +151,9 @@ class Assistant:
                 )  # fmt: skip
             self.journal.unhandled(utterance_id=utterance, fate=fate, reason=reason)
 
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._work_pool, write)
-        except Exception:  # the journal is down: say so, but keep hearing
-            log.exception("journal: could not record a %s utterance %r", fate, text)
-            metrics.ERRORS.inc()
+        # a journal that cannot write raises JournalError: the task fails, and the supervisor
+        # restarts it or, when it keeps failing, stops the daemon (exit 1)
+        await asyncio.get_running_loop().run_in_executor(self._work_pool, write)
         metrics.UNHANDLED.labels(fate).inc()
         result = Outcome(text, {}, fate, reason, said=said).heard_in(heard.event)
         if outcome:
@@ -187,6 +186,8 @@ class Assistant:
                 return
             try:
                 await self.handle(heard)
+            except JournalError:  # no fate can be recorded: a failure of the task (supervisor)
+                raise
             except Exception:  # a bug in one command must not stop the assistant
                 log.exception("command %r failed", heard.event.recognition.text)
                 metrics.ERRORS.inc()

@@ -186,5 +186,7 @@ async def serve(assistant, audio_source, video_source, device: LoadedDeviceConfi
     assistant.close()
     code = supervisor.exit_code
     if code:
-        log.critical("exit code %d: %s", code, supervisor.fatal)
+        failing = [n for n, t in supervisor.snapshot().items()
+                   if t["state"] in ("restarting", "failed")]  # fmt: skip
+        log.critical("exit code %d: %s", code, supervisor.fatal or f"still failing: {failing}")
     return code
