@@ -31,6 +31,7 @@ from edge_assistant.understanding.phrasings import (
     expansion_rules,
     ha_data,
     ha_templates,
+    list_value,
     own_templates,
     speech_data,
 )
@@ -133,8 +134,11 @@ class JsgfBuilder:
                 raw = item.original_text
                 words = to_words(raw).split()
                 if prefix is not None:
-                    glued = words and not raw[:1].isspace()
-                    frags.append(_group([o + words.pop(0) for o in prefix] if glued else prefix))
+                    if words and not raw[:1].isspace():  # "[re]open": one word, each option
+                        first = words.pop(0)
+                        frags.append(_group([o + first for o in prefix]))
+                    else:
+                        frags.append(_group(prefix))
                     prefix = None
                 if tail:
                     frags.append(tail)
@@ -196,7 +200,9 @@ class JsgfBuilder:
             if spec["range"].get("fractions") == "halves":
                 return [f"{n} [ ( point five | and a half ) ]" for n in numbers]
             return numbers
-        return [self.expression(parse_sentence(v["in"]).expression) for v in spec["values"]]
+        return [
+            self.expression(parse_sentence(list_value(v)["in"]).expression) for v in spec["values"]
+        ]
 
 
 def build_jsgf(home: Home, grammar: str = "commands", speech: bool = False) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-INTENTS: tuple[str, ...] = (
+# The intents the fusion model is trained on (layer 2): a sentence the templates do not
+# match can only become one of these.
+MODEL_INTENTS: tuple[str, ...] = (
     "HassTurnOn",
     "HassTurnOff",
     "HassLightSet",
@@ -26,6 +28,47 @@ INTENTS: tuple[str, ...] = (
     "HassVacuumStart",
     "HassNevermind",
 )
+# Every intent of Home Assistant's English templates at the pinned release: what the
+# template layer (layer 1) can read. Slots and conventions: docs/understanding.md.
+INTENTS: tuple[str, ...] = (
+    *MODEL_INTENTS,
+    "HassBroadcast",
+    "HassCancelAllTimers",
+    "HassClimateGetTemperature",
+    "HassDecreaseTimer",
+    "HassGetCurrentDate",
+    "HassGetCurrentTime",
+    "HassGetWeather",
+    "HassIncreaseTimer",
+    "HassListAddItem",
+    "HassListCompleteItem",
+    "HassMediaPrevious",
+    "HassMediaSearchAndPlay",
+    "HassPauseTimer",
+    "HassRespond",
+    "HassSetVolumeRelative",
+    "HassShoppingListAddItem",
+    "HassTimerStatus",
+    "HassUnpauseTimer",
+    "HassVacuumReturnToBase",
+)
+# Intents that act on the home's devices: a reading of one with no device to act on is not
+# understood ("no light in the Garage"), never an action on nothing.
+DEVICE_INTENTS: frozenset[str] = frozenset({
+    "HassTurnOn", "HassTurnOff", "HassLightSet", "HassClimateSetTemperature",
+    "HassSetPosition", "HassMediaPause", "HassMediaUnpause", "HassMediaNext",
+    "HassMediaPrevious", "HassSetVolume", "HassSetVolumeRelative", "HassVacuumStart",
+    "HassVacuumReturnToBase",
+})  # fmt: skip
+
+# The only domain an intent can act on (Home Assistant's intent handlers say the same).
+IMPLIED_DOMAIN: dict[str, str] = {
+    **dict.fromkeys(("HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious",
+                     "HassSetVolume", "HassSetVolumeRelative"), "media_player"),
+    "HassLightSet": "light", "HassClimateSetTemperature": "climate",
+    "HassClimateGetTemperature": "climate", "HassVacuumStart": "vacuum",
+    "HassVacuumReturnToBase": "vacuum", "HassGetWeather": "weather",
+}  # fmt: skip
 
 # Slots that name what to act on (values are canonical names from home.yaml, or a domain).
 TARGET_SLOTS: tuple[str, ...] = ("name", "area", "floor", "domain", "device_class")
@@ -40,6 +83,16 @@ VALUE_SLOTS: tuple[str, ...] = (
     "hours",
     "minutes",
     "seconds",
+    # Home Assistant's other slots, as its templates fill them (layer 1 only):
+    "start_hours",  # which timer: the one started for this long
+    "start_minutes",
+    "start_seconds",
+    "volume_step",  # relative volume: "up", "down" or a signed percent
+    "media_class",  # track, album, artist, playlist, podcast, movie, ...
+    "search_query",  # words said: what to play
+    "item",  # words said: a list item
+    "message",  # words said: what to broadcast
+    "response",  # HassRespond's fixed answer key
 )
 SLOTS: tuple[str, ...] = TARGET_SLOTS + VALUE_SLOTS
 
@@ -54,6 +107,16 @@ DIM_LEVEL = 30
 BRIGHT_LEVEL = 100
 
 
+def meaning(intent: str | None, slots: dict[str, Any]) -> dict[str, Any]:
+    """The slots that change what a reading does. Home Assistant's templates write a domain
+    that a named device or the intent already fixes ("is the front door locked": name and
+    domain lock) and our first labels left it out; either way the reading is the same."""
+    domain = slots.get("domain")
+    implied = intent is not None and IMPLIED_DOMAIN.get(intent) == domain
+    named = "name" in slots and domain != "person"
+    return {k: v for k, v in slots.items() if not (k == "domain" and (implied or named))}
+
+
 @dataclass(frozen=True)
 class Command:
     """What a sentence (plus context) asks for, resolved against the home."""
@@ -65,6 +128,7 @@ class Command:
     targets: tuple[str, ...] = ()  # device ids the command acts on
     needs_verification: bool = False  # a sensitive target: verify the speaker and confirm
     reason: str | None = None  # why it was not understood
+    layer: str | None = None  # which layer read it: "templates" or "model"
 
     @property
     def understood(self) -> bool:
@@ -81,4 +145,6 @@ class Command:
         }
         if self.reason:
             out["reason"] = self.reason
+        if self.layer:
+            out["layer"] = self.layer
         return out

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from edge_assistant.understanding.intents import INTENTS
+from edge_assistant.understanding.intents import MODEL_INTENTS
 
 NOT_UNDERSTOOD = "none"
-INTENT_LABELS: tuple[str, ...] = (*INTENTS, NOT_UNDERSTOOD)
+INTENT_LABELS: tuple[str, ...] = (*MODEL_INTENTS, NOT_UNDERSTOOD)
 # What the command is about when no single device is named (and, when one is, its domain).
 KIND_LABELS: tuple[str, ...] = (
     "none", "light", "switch", "fan", "cover", "lock", "climate", "media_player", "vacuum",

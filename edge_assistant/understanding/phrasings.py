@@ -11,7 +11,9 @@ exactly where each slot value sits in the text.
 
 from __future__ import annotations
 
+import json
 import random
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -30,9 +32,15 @@ from hassil.expression import (
     TextChunk,
 )
 
-from edge_assistant.understanding.intents import INTENTS
+from edge_assistant.understanding.intents import MODEL_INTENTS
 
 OWN_TEMPLATES = Path(__file__).with_name("rephrasings.yaml")
+_RULE = re.compile(r"<([a-z_]+)>")
+# Words glued onto a name ("<name>['s]") or an optional space ("any[ ]sensor"): the speech
+# grammar's words are whole, so it cannot say them, and the model does not learn what the
+# recognizer can never hear. The template layer (templates.py) still matches them exactly.
+GLUED = re.compile(r"[>}]\['s\]|\[ \]")
+SPEECH_TO_PHRASE = Path(__file__).with_name("data") / "speech_to_phrase_en.json"
 # Lists whose values come from free text: no spans can be drawn from them.
 WILDCARDS = {"message", "search_query", "zone", "timer_name", "timer_command",
              "shopping_list_item", "todo_list_item"}  # fmt: skip
@@ -71,13 +79,9 @@ def ha_data() -> dict[str, Any]:
 
 @cache
 def speech_data() -> dict[str, Any]:
-    """Home Assistant's speech-to-phrase subset: the phrasings its grammar recognizer hears."""
-    from home_assistant_intents import get_speech_to_phrase_intents
-
-    data = get_speech_to_phrase_intents("en")
-    if data is None:
-        raise RuntimeError("home-assistant-intents has no English speech-to-phrase data")
-    return data
+    """Home Assistant's speech-to-phrase subset: the phrasings its grammar recognizer hears
+    (vendored: see data/README.md)."""
+    return json.loads(SPEECH_TO_PHRASE.read_text(encoding="utf-8"))
 
 
 @cache
@@ -96,9 +100,12 @@ def ha_templates(speech: bool = False) -> list[Template]:
     """Home Assistant's templates for our intents; ``speech``: its speech-to-phrase subset."""
     data = speech_data() if speech else ha_data()
     templates = []
-    for intent in INTENTS:
+    for intent in MODEL_INTENTS:
         for b, block in enumerate(data["intents"].get(intent, {}).get("data", [])):
             for s, text in enumerate(block["sentences"]):
+                text = _local_rules(text, block.get("expansion_rules", {}))
+                if GLUED.search(text):
+                    continue
                 sentence = parse_sentence(text)
                 if _lists(sentence.expression) & (WILDCARDS | UNSUPPORTED):
                     continue
@@ -108,6 +115,37 @@ def ha_templates(speech: bool = False) -> list[Template]:
                     requires=dict(block.get("requires_context", {})),
                 ))  # fmt: skip
     return templates
+
+
+def list_value(value: str | dict[str, Any]) -> dict[str, Any]:
+    """A list value as ``{"in": spoken, "out": value}``: releases write a plain string for a
+    value said as it is stored ("red")."""
+    return {"in": value, "out": value} if isinstance(value, str) else value
+
+
+def _local_rules(text: str, rules: dict[str, str]) -> str:
+    """A block's own expansion rules (``<class>`` defined beside its sentences) written into
+    the sentence, and so are the language-wide rules that use them
+    (``<what_is_the_class_of_name>``), so every rule left to look up is a language-wide one
+    that means the same everywhere."""
+    if not rules:
+        return text
+    language = ha_data()["expansion_rules"]
+    for _ in range(20):  # rules use rules; twenty rounds is far deeper than any template
+        expanded = _RULE.sub(lambda m: _inline(m, rules, language), text)
+        if expanded == text:
+            return text
+        text = expanded
+    raise RecursionError(f"local expansion rules nest too deeply in {text[:80]!r}")
+
+
+def _inline(match: re.Match[str], local: dict[str, str], language: dict[str, str]) -> str:
+    name = match.group(1)
+    if name in local:
+        return f"({local[name]})"
+    body = language.get(name, "")
+    uses_local = any(f"<{rule}>" in body for rule in local)
+    return f"({body})" if uses_local else match.group(0)
 
 
 def own_templates() -> list[Template]:

@@ -15,7 +15,7 @@ from hassil import parse_sentence
 from edge_assistant.home.model import Device, Home
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.intents import SLOTS
-from edge_assistant.understanding.phrasings import Piece, Template, expand, ha_data
+from edge_assistant.understanding.phrasings import Piece, Template, expand, ha_data, list_value
 from export.nlu.spoken import say_number
 
 SPAN_OF_SLOT = {"name": "NAME", "area": "AREA", "floor": "FLOOR", "state": "STATE",
@@ -108,7 +108,7 @@ def _fill_list(
     if name in lists and "range" in lists[name]:
         return _fill_range(lists[name]["range"], slot, rng)
     if name in lists and "values" in lists[name]:
-        value = rng.choice(lists[name]["values"])
+        value = list_value(rng.choice(lists[name]["values"]))
         spoken = "".join(p.text for p in expand(parse_sentence(value["in"]).expression, rng))
         return _value_slot(slot, spoken.strip(), value["out"])
     raise Unfillable(f"list {name!r}")
