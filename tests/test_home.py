@@ -61,7 +61,7 @@ def test_example_home_loads() -> None:
         ),
         (
             lambda h: h["devices"][1].update(name="Kitchen Ceiling Light"),
-            "duplicate device name: 'kitchen ceiling light'",
+            "duplicate device name for the same domain and class: 'kitchen ceiling light (light )'",
         ),
         (
             lambda h: h["areas"][1].update(aliases=["kitchen"]),

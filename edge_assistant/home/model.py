@@ -28,6 +28,12 @@ Domain = Literal[
     "sensor",
     "binary_sensor",
     "alarm_control_panel",
+    "valve",
+    "scene",
+    "script",
+    "todo",
+    "weather",
+    "lawn_mower",
 ]
 Capability = Literal["brightness", "color", "color_temp", "temperature", "position", "volume"]
 
@@ -38,6 +44,7 @@ CAPABILITIES: dict[str, set[str]] = {
     "cover": {"position"},
     "climate": {"temperature"},
     "media_player": {"volume"},
+    "valve": {"position"},
 }
 _ID = re.compile(r"^[a-z0-9_]+$")
 _MQTT_FORBIDDEN = re.compile(r"[+#\x00]")
@@ -82,7 +89,9 @@ class Mqtt(StrictModel):
 
 class Device(Named):
     domain: Domain
-    area: str = Field(description="id of the area the device is in.")
+    area: str | None = Field(
+        None, description="id of the area the device is in (none: in no area)."
+    )
     device_class: str | None = Field(None, description="e.g. garage, blind, door, window.")
     capabilities: tuple[Capability, ...] = ()
     mqtt: Mqtt | None = None
@@ -141,7 +150,12 @@ class Home(StrictModel):
         ):
             _unique(kind + " id", (i.id for i in items))
         _unique("area name or alias", (n.casefold() for a in self.areas for n in a.spoken_names()))
-        _unique("device name", (d.name.casefold() for d in self.devices))
+        # one name may be several devices of different kinds (a phone's battery and its
+        # connectivity sensor): the sentence's kind picks among them, as in Home Assistant
+        _unique(
+            "device name for the same domain and class",
+            (f"{d.name.casefold()} ({d.domain} {d.device_class or ''})" for d in self.devices),
+        )
         floors = {f.id for f in self.floors}
         areas = {a.id for a in self.areas}
         devices = {d.id for d in self.devices}
@@ -149,7 +163,7 @@ class Home(StrictModel):
             if area.floor is not None and area.floor not in floors:
                 raise ValueError(f"area {area.id}: unknown floor {area.floor!r} ({_ids(floors)})")
         for device in self.devices:
-            if device.area not in areas:
+            if device.area is not None and device.area not in areas:
                 raise ValueError(
                     f"device {device.id}: unknown area {device.area!r} ({_ids(areas)})"
                 )

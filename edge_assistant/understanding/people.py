@@ -20,8 +20,9 @@ def answer_people(command: Command, context: Context, home: Home) -> str:
         return "I can't tell without a camera."
     if "name" in command.slots:
         return _where(command.slots["name"], context, home)
-    area_name = command.slots.get("area")
-    area = next((a for a in home.areas if a.name == area_name), None)
+    # Home Assistant reads "is anyone in the kitchen" as people whose state is "kitchen"
+    area_name = str(command.slots.get("area") or command.slots.get("state") or "").casefold()
+    area = next((a for a in home.areas if area_name in _casefolded(a.spoken_names())), None)
     if area is None:
         total = sum(context.people.values())
         return f"I see {_count(total)} at home." if total else "I don't see anyone at home."
@@ -41,6 +42,10 @@ def _where(name: str, context: Context, home: Home) -> str:
     if area_id is None:
         return f"I haven't seen {person.name}."
     return f"{person.name} was last seen in the {home.area(area_id).name}."
+
+
+def _casefolded(names: tuple[str, ...]) -> set[str]:
+    return {n.casefold() for n in names}
 
 
 def _count(n: int) -> str:

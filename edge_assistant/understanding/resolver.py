@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from edge_assistant.home.model import Device, Home
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.gazetteer import Gazetteer
-from edge_assistant.understanding.intents import Command
+from edge_assistant.understanding.intents import DEVICE_INTENTS, IMPLIED_DOMAIN, Command
 from edge_assistant.understanding.labels import NOT_UNDERSTOOD
 from edge_assistant.understanding.matcher import Embed, Matcher, content_words
 from edge_assistant.understanding.slot_values import (
@@ -45,6 +45,9 @@ MEDIA = {"HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassSetVolume"}
 # The kind an intent implies when the model named none ("carry on playing").
 INTENT_KIND = {**dict.fromkeys(MEDIA, "media_player"), "HassLightSet": "light",
                "HassVacuumStart": "vacuum", "HassClimateSetTemperature": "climate"}  # fmt: skip
+# Readings whose name, area or domain slots pick devices of the home (a question about a
+# device, the weather's entity) though none is required.
+ASKING = {"HassGetState", "HassClimateGetTemperature", "HassGetWeather"}
 # Intents where a bare "this"/"that" must be a pointed-at device ("skip this" is a song).
 DEICTIC_INTENTS = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition"}
 ACTING = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition", "HassMediaPause",
@@ -52,6 +55,11 @@ ACTING = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition", "HassM
           "HassVacuumStart"}  # fmt: skip
 NO_TARGET = {"HassStartTimer", "HassCancelTimer", "HassNevermind"}
 _DEICTIC = re.compile(r"\b(this|that)\b(?! (is|was|it|the|a)\b)")
+# Words that ask for the whole home: without one, the model's "everywhere" reading of an
+# action is a guess ("put the telly on" is not every light in the house).
+_WHOLE_HOME = re.compile(
+    r"\b(all|every|everything|everywhere|each|whole|entire|house|home|apartment|flat)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,63 @@ class Resolver:
             return self._resolve(text, p, context)
         except NotUnderstood as reason:
             return Command(text=text, intent=None, confidence=p.confidence, reason=str(reason))
+
+    def from_slots(
+        self, text: str, intent: str, slots: dict[str, Any], layer: str = "templates"
+    ) -> Command:
+        """A reading whose slots are already the home's names (the template layer's): the
+        devices it acts on and whether they need verification. A device intent with no
+        device to act on is not understood."""
+        targets = (
+            self._slot_targets(slots, IMPLIED_DOMAIN.get(intent))
+            if intent in DEVICE_INTENTS | ASKING
+            else []
+        )
+        if intent in DEVICE_INTENTS and not targets:
+            kind = slots.get("device_class") or slots.get("domain") or "device"
+            where = slots.get("area") or slots.get("floor") or "this home"
+            return Command(
+                text=text, intent=None, confidence=1.0, layer=layer,
+                reason=f"{intent}: no {_said(kind)} in {_said(where)} to act on",
+            )  # fmt: skip
+        return Command(
+            text=text,
+            intent=intent,
+            slots=slots,
+            confidence=1.0,
+            targets=tuple(d.id for d in targets),
+            needs_verification=any(self.home.is_sensitive(d) for d in targets),
+            layer=layer,
+        )
+
+    def _slot_targets(self, slots: dict[str, Any], implied: str | None) -> list[Device]:
+        """The devices named (canonical names), or every device of the domain and class in
+        the area or floor; nothing when the slots pick no device, and nothing for a place
+        without a kind ("previous track" in the living room is its media players, never
+        everything in it)."""
+        name = slots.get("name")
+        if isinstance(name, str) and slots.get("domain") != "person":
+            named = [d for d in self.home.devices if d.name == name]
+            if named:
+                return [d for d in named if _one_of(d.domain, implied)]
+        wanted = {k: slots[k] for k in ("area", "floor", "domain", "device_class") if k in slots}
+        if implied is not None:
+            wanted["domain"] = implied
+        if "domain" not in wanted:
+            return []
+        areas = None
+        if "area" in wanted:
+            areas = {a.id for a in self.home.areas if a.name == wanted["area"]}
+        elif "floor" in wanted:
+            floors = {f.id for f in self.home.floors if f.name == wanted["floor"]}
+            areas = {a.id for a in self.home.areas if a.floor in floors}
+        return [
+            d
+            for d in self.home.devices
+            if (areas is None or d.area in areas)
+            and _one_of(d.domain, wanted.get("domain"))
+            and _one_of(d.device_class, wanted.get("device_class"))
+        ]
 
     def _resolve(self, text: str, p: Prediction, context: Context) -> Command:
         if p.intent == NOT_UNDERSTOOD:
@@ -205,6 +270,8 @@ class Resolver:
             slots["device_class"] = device_class
         wanted = {**slots, "domain": kind} if kind != "none" else slots
         if not areas:
+            if p.intent in ACTING and not _WHOLE_HOME.search(text):
+                raise NotUnderstood(f"which {kind}? say where, or 'all' for the whole home")
             return [d for d in self.home.devices if _fits(d, wanted)] if kind != "none" else []
         return [d for d in self.home.devices if d.area in areas and _fits(d, wanted)]
 
@@ -261,6 +328,17 @@ class Resolver:
         else:
             self._areas(spans, context, slots, "context")
         return []
+
+
+def _one_of(value: str | None, wanted: Any) -> bool:
+    """Home Assistant's slots hold one value or a list of them; no value wants anything."""
+    if wanted is None:
+        return True
+    return value in wanted if isinstance(wanted, list) else value == wanted
+
+
+def _said(value: Any) -> str:
+    return " or ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _pick_spans(spans: list[tuple[str, str]], tail: str) -> dict[str, str]:

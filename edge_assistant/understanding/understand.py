@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from edge_assistant.config.device import LoadedDeviceConfig
@@ -14,6 +15,7 @@ from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
 from edge_assistant.understanding.intents import Command
 from edge_assistant.understanding.resolver import Resolver
+from edge_assistant.understanding.templates import TemplateLayer
 
 ROLE = "understanding"
 MAX_CHARS = 500
@@ -33,9 +35,14 @@ def normalize_transcript(text: str) -> str:
 
 
 class Understander:
+    """Two layers, as Home Assistant reads and then further: its own templates first (an
+    in-grammar sentence gets exactly its reading), the fusion model for the rest. Each
+    Command says which layer read it; both resolve through one Resolver."""
+
     def __init__(self, encoder: TextEncoder, fusion: FusionRunner, home: Home) -> None:
         self.encoder = encoder
         self.fusion = fusion
+        self.templates = TemplateLayer(home)
         self.resolver = Resolver(home, embed=encoder.encode)
         self.gazetteer = self.resolver.gazetteer
         self.last_ms = 0.0
@@ -57,11 +64,13 @@ class Understander:
         if not cleaned or len(cleaned) > MAX_CHARS:
             reason = "empty transcript" if not cleaned else f"longer than {MAX_CHARS} characters"
             command = Command(text=text, intent=None, reason=reason)
+        elif (matched := self.templates.match(cleaned, context)) is not None:
+            command = self.resolver.from_slots(cleaned, matched.intent, matched.slots)
         else:
             tokens, encoded = self.encoder.token_states(cleaned)
             prediction = self.fusion.predict(
                 cleaned, tokens, encoded, context_vector(context), self.gazetteer
             )
-            command = self.resolver.resolve(cleaned, prediction, context)
+            command = replace(self.resolver.resolve(cleaned, prediction, context), layer="model")
         self.last_ms = (time.perf_counter() - start) * 1000
         return command

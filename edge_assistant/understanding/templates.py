@@ -1,0 +1,97 @@
+"""Layer 1 of understanding: Home Assistant's own template matcher, on this home's names.
+
+hassil's ``recognize_best`` over the pinned ``home-assistant-intents`` templates, with the
+slot lists Home Assistant's conversation agent builds (every device's name and aliases with
+its domain and device class as context, areas, floors) and the satellite's area as
+``intent_context``. So a sentence Home Assistant's templates match gets exactly Home
+Assistant's reading; anything else goes on to the fusion model (understand.py).
+
+The templates are compiled once per home: building the slot lists and the intents is the
+slow part, one match is a few milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hassil import Intents, recognize_best
+from hassil.intents import SlotList, TextSlotList
+
+from edge_assistant.home.model import Home
+from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.phrasings import ha_data
+
+# Slots whose values are names from the home; every other slot is a value (a number, a
+# state, a colour) or words said (a timer's name, a list item, a search).
+NAME_SLOTS = ("name", "area", "floor")
+
+
+@dataclass(frozen=True)
+class TemplateMatch:
+    """What the templates read: Home Assistant's intent, its slots (names canonical,
+    numbers int where whole) and the key of its spoken response."""
+
+    intent: str
+    slots: dict[str, Any]
+    response: str | None
+
+
+class TemplateLayer:
+    def __init__(self, home: Home, data: dict[str, Any] | None = None) -> None:
+        self.home = home
+        self.intents = Intents.from_dict(data if data is not None else ha_data())
+        self.lists = slot_lists(home)
+        self._area_names = {a.id: a.name for a in home.areas}
+        self.match("turn on the light", Context())  # hassil builds its caches on first use
+
+    def match(self, text: str, context: Context) -> TemplateMatch | None:
+        """Home Assistant's best reading of ``text``, or None when no template matches."""
+        area = context.command_area()
+        intent_context = {"area": self._area_names[area]} if area in self._area_names else {}
+        result = recognize_best(
+            text,
+            self.intents,
+            slot_lists=self.lists,
+            intent_context=intent_context,
+            best_slot_name="name",
+        )
+        if result is None:
+            return None
+        slots = {name: _value(entity.value) for name, entity in result.entities.items()}
+        return TemplateMatch(result.intent.name, slots, result.response)
+
+
+def slot_lists(home: Home) -> dict[str, SlotList]:
+    """The name, area and floor lists Home Assistant's conversation agent gives hassil: each
+    spoken name (name and aliases) maps to the canonical name; a device's entry carries its
+    domain and device class as context, which templates require ("open {name}" needs a
+    cover); people are names of the ``person`` domain."""
+    names: list[tuple[str, Any, dict[str, Any]]] = []
+    for device in home.devices:
+        context: dict[str, Any] = {"domain": device.domain}
+        if device.device_class:
+            context["device_class"] = device.device_class
+        names += [(spoken, device.name, context) for spoken in device.spoken_names()]
+    names += [(p.name, p.name, {"domain": "person"}) for p in home.people]
+    return {
+        "name": TextSlotList.from_tuples(names, name="name", allow_template=False),
+        "area": TextSlotList.from_tuples(
+            [(spoken, a.name) for a in home.areas for spoken in a.spoken_names()],
+            name="area",
+            allow_template=False,
+        ),
+        "floor": TextSlotList.from_tuples(
+            [(spoken, f.name) for f in home.floors for spoken in f.spoken_names()],
+            name="floor",
+            allow_template=False,
+        ),
+    }
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
