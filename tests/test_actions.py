@@ -117,6 +117,24 @@ def one(results: list[ActionResult]) -> ActionResult:
         ),
         (command("HassVacuumStart", "robot_vacuum"), [("vacuum", "start", {})]),
         (
+            command("HassVacuumReturnToBase", "robot_vacuum"),
+            [("vacuum", "return_to_base", {})],
+        ),
+        (
+            command("HassMediaPrevious", "tv"),
+            [("media_player", "media_previous_track", {})],
+        ),
+        (command("HassTurnOn", "movie_night"), [("scene", "turn_on", {})]),
+        (command("HassTurnOn", "good_morning"), [("script", "turn_on", {})]),
+        (command("HassTurnOn", "water_main"), [("valve", "open_valve", {})]),
+        (command("HassTurnOff", "water_main"), [("valve", "close_valve", {})]),
+        (
+            command("HassSetPosition", "water_main", position=25),
+            [("valve", "set_valve_position", {"position": 25})],
+        ),
+        (command("HassTurnOn", "lawn_mower"), [("lawn_mower", "start_mowing", {})]),
+        (command("HassTurnOff", "lawn_mower"), [("lawn_mower", "dock", {})]),
+        (
             command("HassTurnOff", "kitchen_ceiling", "kitchen_counter", area="Kitchen"),
             [("light", "turn_off", {}), ("light", "turn_off", {})],
         ),
@@ -133,6 +151,12 @@ def test_commands_map_to_home_assistant_services(
 @pytest.mark.parametrize("intent", ["HassGetState", "HassStartTimer", "HassCancelTimer"])
 def test_state_queries_and_timers_are_no_actions(intent: str) -> None:
     assert actions_for(command(intent, "kitchen_ceiling", minutes=5), HOME) == []
+
+
+@pytest.mark.parametrize("intent", ["HassPauseTimer", "HassListAddItem", "HassBroadcast"])
+def test_an_understood_intent_no_sink_does_yet_is_refused_saying_so(intent: str) -> None:
+    with pytest.raises(ActionRefused, match=f"I understood {intent}, but I cannot do that yet"):
+        actions_for(command(intent), HOME)
 
 
 @pytest.mark.parametrize(
@@ -266,6 +290,8 @@ def test_mqtt_publishes_home_assistant_payloads_with_qos1(
         command("HassSetPosition", "kitchen_blind", position=30),
         command("HassSetPosition", "bedroom_fan", position=60),
         command("HassClimateSetTemperature", "office_heater", temperature=21.5),
+        command("HassTurnOn", "water_main"),
+        command("HassSetPosition", "water_main", position=25),
     ]
     expected = [
         (
@@ -278,6 +304,8 @@ def test_mqtt_publishes_home_assistant_payloads_with_qos1(
         ("home/kitchen/blind/set/position", 30),
         ("home/bedroom/fan/set/percentage", 60),
         ("home/office/heater/set/temperature", 21.5),
+        ("home/garage/water_main/set", "OPEN"),
+        ("home/garage/water_main/set/position", 25),
     ]
 
     async def main() -> list[ActionResult]:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Self
 
 from edge_assistant.errors import EdgeAssistantError
 from edge_assistant.home.model import Device, Home
-from edge_assistant.understanding.intents import COLORS, Command
+from edge_assistant.understanding.intents import COLORS, INTENTS, Command
 
 
 class ActionError(EdgeAssistantError):
@@ -38,6 +38,10 @@ SERVICES: dict[str, dict[str, str]] = {
         "lock": "lock",
         "vacuum": "start",
         "alarm_control_panel": "alarm_arm_away",
+        "scene": "turn_on",
+        "script": "turn_on",
+        "valve": "open_valve",
+        "lawn_mower": "start_mowing",
     },
     "HassTurnOff": {
         **dict.fromkeys(_SWITCHED, "turn_off"),
@@ -45,15 +49,23 @@ SERVICES: dict[str, dict[str, str]] = {
         "lock": "unlock",
         "vacuum": "return_to_base",
         "alarm_control_panel": "alarm_disarm",
+        "valve": "close_valve",
+        "lawn_mower": "dock",
     },
     "HassLightSet": {"light": "turn_on"},
-    "HassSetPosition": {"cover": "set_cover_position", "fan": "set_percentage"},
+    "HassSetPosition": {
+        "cover": "set_cover_position",
+        "fan": "set_percentage",
+        "valve": "set_valve_position",
+    },
     "HassClimateSetTemperature": {"climate": "set_temperature"},
     "HassMediaPause": {"media_player": "media_pause"},
     "HassMediaUnpause": {"media_player": "media_play"},
     "HassMediaNext": {"media_player": "media_next_track"},
+    "HassMediaPrevious": {"media_player": "media_previous_track"},
     "HassSetVolume": {"media_player": "volume_set"},
     "HassVacuumStart": {"vacuum": "start"},
+    "HassVacuumReturnToBase": {"vacuum": "return_to_base"},
 }
 # Understood, but not a device action: the caller answers or handles them itself.
 NOT_ACTIONS = frozenset({"HassGetState", "HassStartTimer", "HassCancelTimer", "HassNevermind"})
@@ -101,9 +113,13 @@ def actions_for(command: Command, home: Home) -> list[Action]:
     if command.intent in NOT_ACTIONS:
         return []
     services = SERVICES.get(command.intent)
+    if services is None and command.intent in INTENTS:
+        raise ActionRefused(f"I understood {command.intent}, but I cannot do that yet")
     if services is None:
-        known = ", ".join(sorted([*SERVICES, *NOT_ACTIONS]))
-        raise ActionRefused(f"unknown intent {command.intent!r} (known: {known})")
+        raise ActionRefused(
+            f"unknown intent {command.intent[:40]!r}: not one of Home Assistant's "
+            f"{len(INTENTS)} intents (docs/understanding.md lists them)"
+        )
     if not command.targets:
         raise ActionRefused(f"{command.intent}: no target device")
     actions = []

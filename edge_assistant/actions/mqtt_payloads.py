@@ -19,6 +19,10 @@ climate setpoint    <command_topic>/temperature                 number (temperat
 vacuum              command_topic                               start / return_to_base / stop /
                                                                 pause (the state schema's)
 alarm_control_panel command_topic                               ARM_AWAY / ARM_HOME / DISARM
+scene, script       command_topic                               ON (scene's payload_on)
+valve               command_topic                               OPEN / CLOSE / STOP
+valve position      <command_topic>/position                    0-100, 100 = open
+lawn_mower          command_topic                               start_mowing / dock / pause
 media_player        command_topic                               {"command": <service>, **data}
                                                                 (Home Assistant has no MQTT
                                                                 media player; ours is JSON)
@@ -62,12 +66,17 @@ PLAIN: dict[str, dict[str, str]] = {
         "alarm_arm_home": "ARM_HOME",
         "alarm_disarm": "DISARM",
     },
+    "scene": {"turn_on": "ON"},
+    "script": {"turn_on": "ON"},
+    "valve": {"open_valve": "OPEN", "close_valve": "CLOSE", "stop_valve": "STOP"},
+    "lawn_mower": {"start_mowing": "start_mowing", "dock": "dock", "pause": "pause"},
 }
 # (domain, service) -> (topic suffix, the data key whose number is the payload)
 VALUE_TOPICS: dict[tuple[str, str], tuple[str, str]] = {
     ("fan", "set_percentage"): ("percentage", "percentage"),
     ("cover", "set_cover_position"): ("position", "position"),
     ("climate", "set_temperature"): ("temperature", "temperature"),
+    ("valve", "set_valve_position"): ("position", "position"),
 }
 MEDIA_SERVICES = {"turn_on", "turn_off", "media_play", "media_pause", "media_next_track",
                   "media_previous_track", "media_stop", "volume_set"}  # fmt: skip
