@@ -63,7 +63,7 @@ from common import progress, quiet_libraries
 from edge_assistant.config.device import models_dir_from_env
 from edge_assistant.home.model import Device, Home, load_home
 from edge_assistant.understanding.context import Context
-from edge_assistant.understanding.intents import INTENTS, SLOTS
+from edge_assistant.understanding.intents import INTENTS, SLOTS, meaning
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE_CONFIG = "cpu"
@@ -111,7 +111,9 @@ class Score:
 
     def add(self, example: Example, answer: Answer) -> tuple[bool, bool]:
         intent_ok = answer.intent == example.intent
-        slots_ok = intent_ok and same_slots(answer.slots, example.slots)
+        slots_ok = intent_ok and same_slots(
+            meaning(answer.intent, answer.slots), meaning(example.intent, example.slots)
+        )
         self.intent_ok.append(intent_ok)
         self.slots_ok.append(slots_ok)
         self.ms.append(answer.ms)
@@ -465,9 +467,10 @@ def render(scores: dict[str, dict[str, Score]]) -> str:
     return "\n".join(lines)
 
 
-def result_line(scores: dict[str, dict[str, Score]]) -> str:
+def result_line(scores: dict[str, dict[str, Score]], extra: dict[str, float]) -> str:
     para, ingrammar = scores["paraphrase"], scores["in-grammar"]
     result = {
+        **extra,
         "paraphrase_intent_acc": round(para["ours"].intent_acc, 4),
         "paraphrase_slots_acc": round(para["ours"].slots_acc, 4),
         "ingrammar_intent_acc": round(ingrammar["ours"].intent_acc, 4),
@@ -475,6 +478,85 @@ def result_line(scores: dict[str, dict[str, Score]]) -> str:
         "p50_ms": round(para["ours"].percentile(50), 3),
     }
     return "RESULT " + json.dumps(result)
+
+
+# -- conformance: Home Assistant's own English intent tests -------------------------------
+
+
+def conformance(models_dir: Path) -> tuple[list[str], dict[str, float]]:
+    """Every sentence of Home Assistant's English intent tests through ours (both layers)
+    and through Home Assistant's matcher: a table per intent and the RESULT keys."""
+    from conformance import Reading, context_for, hassil_reader, load_suite, run_suite
+
+    from edge_assistant.config.device import load_device_config
+    from edge_assistant.understanding.understand import Understander
+
+    try:
+        suite = load_suite()
+    except FileNotFoundError as exc:
+        return [f"conformance: skipped ({exc})"], {}
+    progress(f"conformance: {len(suite.cases)} sentences of Home Assistant's tests")
+    config = load_device_config(DEVICE_CONFIG)
+    understanders: dict[str, Understander] = {}
+    ms: list[float] = []
+
+    def read(case: Any, home: Home) -> Reading:
+        understander = understanders.get(case.home)
+        if understander is None:
+            understander = Understander.from_config(config, home, models_dir)
+            understander.understand("turn on the light", context_for(case, home))  # warm
+            understanders[case.home] = understander
+        start = time.perf_counter()
+        command = understander.understand(case.text, context_for(case, home))
+        ms.append((time.perf_counter() - start) * 1000)
+        return Reading(command.intent, dict(command.slots), command.layer)
+
+    ours_rows = run_suite(suite, read)
+    hassil_rows = run_suite(suite, hassil_reader(suite))
+    intents = sorted({r.case.intent for r in ours_rows})
+    header = ("intent", "n", "intent", "slots", "wrong", "tmpl", "model", "ha intent", "ha slots")
+    table = [header]
+    for intent in [*intents, "all"]:
+        mine = [r for r in ours_rows if intent in ("all", r.case.intent)]
+        theirs = [r for r in hassil_rows if intent in ("all", r.case.intent)]
+        table.append((
+            intent, str(len(mine)), _rate(r.intent_ok for r in mine),
+            _rate(r.slots_ok for r in mine), str(sum(r.wrong_action for r in mine)),
+            str(sum(r.reading.layer == "templates" for r in mine)),
+            str(sum(r.reading.layer == "model" for r in mine)),
+            _rate(r.intent_ok for r in theirs), _rate(r.slots_ok for r in theirs),
+        ))  # fmt: skip
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = [
+        "Conformance: Home Assistant's English intent tests ("
+        f"{len(suite.cases)} sentences; ours = templates then model, tmpl/model = rows each "
+        "layer read; ha = Home Assistant's matcher; wrong = acting with a wrong intent or slot)"
+    ]
+    for i, row in enumerate(table):
+        lines.append("  ".join(
+            [row[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)]
+        ))  # fmt: skip
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    n = len(ours_rows)
+    layered = np.array(ms)
+    lines.append(
+        f"layered step: p50 {np.percentile(layered, 50):.2f} ms, p95 "
+        f"{np.percentile(layered, 95):.2f} ms per sentence (one thread)"
+    )
+    return lines, {
+        "conformance_intent_acc": round(sum(r.intent_ok for r in ours_rows) / n, 4),
+        "conformance_slots_acc": round(sum(r.slots_ok for r in ours_rows) / n, 4),
+        "conformance_wrong_action_rate": round(sum(r.wrong_action for r in ours_rows) / n, 4),
+        "hassil_conformance_intent_acc": round(sum(r.intent_ok for r in hassil_rows) / n, 4),
+        "conformance_p50_ms": round(float(np.percentile(layered, 50)), 3),
+        "conformance_p95_ms": round(float(np.percentile(layered, 95)), 3),
+    }
+
+
+def _rate(values: Any) -> str:
+    values = list(values)
+    return f"{sum(values) / len(values):.3f}" if values else "-"
 
 
 def versions() -> str:
@@ -492,6 +574,7 @@ def run(
     paraphrases: Path,
     json_out: Path | None,
     first_match: bool = False,
+    with_conformance: bool = True,
 ) -> None:
     started = time.perf_counter()
     quiet_libraries()
@@ -526,9 +609,12 @@ def run(
         "latency = one call per sentence"
     )
     print(render(scores))
+    print()
+    section, extra = conformance(models_dir) if with_conformance else ([], {})
+    print("\n".join(section))
     print(f"total {time.perf_counter() - started:.1f} s")
     sys.stdout.flush()
-    print(result_line(scores), flush=True)
+    print(result_line(scores, extra), flush=True)
 
 
 def main() -> None:
@@ -547,6 +633,12 @@ def main() -> None:
         action="store_true",
         help="Plain hassil.recognize (first match) instead of recognize_best(best_slot_name='name') as Home Assistant calls it.",
     )
+    parser.add_argument(
+        "--no-conformance",
+        action="store_true",
+        help="Skip Home Assistant's intent tests (read from $EDGE_ASSISTANT_HA_TESTS, "
+        "default ../shared/data/ha-intents-tests-en).",
+    )
     args = parser.parse_args()
     if args.ingrammar < 1:
         parser.error("--ingrammar must be at least 1")
@@ -556,6 +648,7 @@ def main() -> None:
         args.paraphrases,
         args.json_out,
         args.hassil_first_match,
+        not args.no_conformance,
     )
 
 
