@@ -153,7 +153,7 @@ def test_state_queries_and_timers_are_no_actions(intent: str) -> None:
     assert actions_for(command(intent, "kitchen_ceiling", minutes=5), HOME) == []
 
 
-@pytest.mark.parametrize("intent", ["HassPauseTimer", "HassListAddItem", "HassBroadcast"])
+@pytest.mark.parametrize("intent", ["HassSetVolumeRelative", "HassListAddItem", "HassBroadcast"])
 def test_an_understood_intent_no_sink_does_yet_is_refused_saying_so(intent: str) -> None:
     with pytest.raises(ActionRefused, match=f"I understood {intent}, but I cannot do that yet"):
         actions_for(command(intent), HOME)

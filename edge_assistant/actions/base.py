@@ -68,7 +68,11 @@ SERVICES: dict[str, dict[str, str]] = {
     "HassVacuumReturnToBase": {"vacuum": "return_to_base"},
 }
 # Understood, but not a device action: the caller answers or handles them itself.
-NOT_ACTIONS = frozenset({"HassGetState", "HassStartTimer", "HassCancelTimer", "HassNevermind"})
+NOT_ACTIONS = frozenset({
+    "HassGetState", "HassNevermind", "HassGetCurrentTime", "HassGetCurrentDate",
+    "HassStartTimer", "HassCancelTimer", "HassCancelAllTimers", "HassIncreaseTimer",
+    "HassDecreaseTimer", "HassPauseTimer", "HassUnpauseTimer", "HassTimerStatus",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,15 @@ class Announcer:
     async def say(self, text: str) -> None:
         await self._sound(self.voice.say, text)
 
+    async def alert(self, text: str) -> None:
+        """Something the user asked to be told of (a timer that ended): the chime, the words,
+        and an ``alert`` event for the other rooms."""
+        log.info("alert: %s", text)
+        self.publish("alert", {"text": text})
+        if self.voice.chime_enabled:
+            await self._sound(self.voice.play_chime)
+        await self.say(text)
+
     async def _chime(self, wake: Wake | None) -> None:
         arbiter = self.arbiter
         if wake is not None and arbiter is not None and not (await arbiter.rule(wake)).handle:

@@ -22,9 +22,11 @@ from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.daemon import metrics
 from edge_assistant.daemon.acting import Actor
 from edge_assistant.daemon.announce import Announcer
+from edge_assistant.daemon.answers import spoken_answer
 from edge_assistant.daemon.arbitration import Arbiter, Ruling, Wake
 from edge_assistant.daemon.outcome import Heard, Outcome, summary
 from edge_assistant.daemon.stages import StageClock
+from edge_assistant.daemon.timers import TIMER_INTENTS, Timers
 from edge_assistant.daemon.watching import Watcher
 from edge_assistant.feedback.speech import Voice
 from edge_assistant.home.model import Home, load_home
@@ -80,6 +82,7 @@ class Assistant:
         self._work_pool = ThreadPoolExecutor(2, thread_name_prefix="work")
         self.actor = Actor(sink, journal, self._work_pool, self.config.actions.ttl_s)
         self.announcer = Announcer(self.voice, sink, arbiter)
+        self.timers = Timers(journal, self.announcer.alert)
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -242,6 +245,14 @@ class Assistant:
         if verdict.decision == "allow":
             if command.intent in STATE_INTENTS:
                 outcome.said = await self.actor.answer_state(command, self.home)
+            elif command.intent in TIMER_INTENTS:
+                area = context.command_area()
+                outcome.said = await loop.run_in_executor(
+                    self._work_pool, self.timers.handle, command,
+                    self.home.area(area).name if area else None, decision_id,
+                )  # fmt: skip
+            elif (answer := spoken_answer(command)) is not None:
+                outcome.said = answer
             else:
                 outcome.actions = await self.actor.act(command, self.home, decision_id, deadline)
                 outcome.said = summary(outcome.actions)

@@ -54,6 +54,7 @@ class Outcome:
         return {
             "text": self.text,
             "intent": self.command.get("intent"),
+            **({"layer": self.command["layer"]} if self.command.get("layer") else {}),
             "targets": self.command.get("targets", []),
             "decision": self.decision,
             "reason": self.reason,

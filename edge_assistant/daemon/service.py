@@ -144,6 +144,7 @@ async def serve(assistant, audio_source, video_source, device: LoadedDeviceConfi
         await assistant.arbiter.start()
         supervisor.adopt("arbitration", assistant.arbiter.task)
     supervisor.start("commands", assistant.handle_commands)
+    supervisor.start("timers", lambda: assistant.timers.run(stop))
     supervisor.start(
         "hear",
         lambda: assistant.hear(audio_source),

@@ -197,6 +197,37 @@ class Journal:
         if row.rowcount == 0:
             log.warning("journal: action %s is not pending; its result was not recorded", action_id)
 
+    # --- timers (daemon/timers.py) -------------------------------------------------------
+    def timer_saved(self, timer: Mapping[str, Any], decision_id: int | None = None) -> int:
+        """Insert a timer (no ``id``) or update it (``id``): its state, end, time left and
+        when it finished. Returns its id."""
+        with self._db("write a timer") as db:
+            if timer.get("id") is None:
+                row = db.execute(
+                    "INSERT INTO timers (created, decision_id, name, area, seconds, state, ends, "
+                    "left_s, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (time.time(), decision_id, timer.get("name"), timer.get("area"),
+                     timer["seconds"], timer["state"], timer.get("ends"), timer.get("left_s"),
+                     timer.get("command")),
+                )  # fmt: skip
+                return _id(row)
+            db.execute(
+                "UPDATE timers SET state = ?, ends = ?, left_s = ?, seconds = ?, finished = ? "
+                "WHERE id = ?",
+                (timer["state"], timer.get("ends"), timer.get("left_s"), timer["seconds"],
+                 timer.get("finished"), timer["id"]),
+            )  # fmt: skip
+            return int(timer["id"])
+
+    def live_timers(self) -> list[dict[str, Any]]:
+        """Timers running or paused, oldest first (what a restart picks up)."""
+        with self._db("read timers") as db:
+            rows = db.execute(
+                "SELECT id, name, area, seconds, state, ends, left_s, command FROM timers "
+                "WHERE state IN ('running', 'paused') ORDER BY id"
+            ).fetchall()
+        return [dict(r) for r in rows]
+
     # --- housekeeping --------------------------------------------------------------------
     def recover(self, now: float | None = None) -> list[dict[str, Any]]:
         """At start: actions another process left ``pending`` become ``interrupted``; they
@@ -234,6 +265,7 @@ class Journal:
                     "DELETE FROM decisions WHERE time < ?",
                     "DELETE FROM deferrals WHERE time < ?",
                     "DELETE FROM unhandled WHERE time < ?",
+                    "DELETE FROM timers WHERE finished < ?",
                     "DELETE FROM utterances WHERE time < ?",
                 )
             )

@@ -16,6 +16,8 @@ ACTION_STATES = ("pending", "done", "failed", "interrupted")
 # it), a recognizer error, dropped from a full command queue, or past its time to live
 # before it was handled.
 FATES = ("rejected", "error", "dropped", "expired")
+# A timer the daemon keeps (daemon/timers.py): running or paused until it is done or cancelled.
+TIMER_STATES = ("running", "paused", "done", "cancelled")
 
 VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied REAL NOT NULL)"
@@ -91,5 +93,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX unhandled_time ON unhandled (time)",
         "CREATE INDEX unhandled_utterance ON unhandled (utterance_id)",
+    ),
+    (  # 3 -> 4: the timers the daemon keeps, so they outlive a restart (daemon/timers.py)
+        f"""CREATE TABLE timers (
+            id INTEGER PRIMARY KEY,
+            created REAL NOT NULL,
+            decision_id INTEGER REFERENCES decisions (id) ON DELETE SET NULL,
+            name TEXT,                        -- "pizza", as said; NULL for none
+            area TEXT,                        -- the area it was set in (name)
+            seconds REAL NOT NULL,            -- the duration it was started with
+            state TEXT NOT NULL CHECK (state IN ({_one_of(TIMER_STATES)})),
+            ends REAL,                        -- when running: the wall time it ends
+            left_s REAL,                      -- when paused: the seconds it had left
+            command TEXT,                     -- what was asked to happen at the end
+            finished REAL                     -- when it was done or cancelled
+        )""",
+        "CREATE INDEX timers_live ON timers (state) WHERE state IN ('running', 'paused')",
     ),
 )

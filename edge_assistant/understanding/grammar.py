@@ -26,6 +26,7 @@ from hassil.expression import (
 )
 
 from edge_assistant.home.model import Home
+from edge_assistant.understanding.intents import INTENTS, MODEL_INTENTS
 from edge_assistant.understanding.phrasings import (
     Template,
     expansion_rules,
@@ -211,8 +212,9 @@ def build_jsgf(home: Home, grammar: str = "commands", speech: bool = False) -> s
     ``speech``: the grammar a recognizer decodes with: Home Assistant's speech-to-phrase
     subset plus our own phrasings. The full template set is thousands of times larger as a
     search graph (pocketsphinx takes minutes per utterance on it); the understanding model
-    still reads every phrasing, so the open-vocabulary pass covers the rest."""
-    templates = ha_templates(speech) + own_templates()
+    still reads every phrasing, so the open-vocabulary pass covers the rest. It holds every
+    intent the template layer reads ("pause the timer"), not only the model's."""
+    templates = ha_templates(speech, INTENTS if speech else MODEL_INTENTS) + own_templates()
     return JsgfBuilder(home, speech).build(templates, grammar)
 
 

@@ -96,11 +96,12 @@ def expansion_rules(speech: bool = False) -> dict[str, Sentence]:
     return rules
 
 
-def ha_templates(speech: bool = False) -> list[Template]:
-    """Home Assistant's templates for our intents; ``speech``: its speech-to-phrase subset."""
+def ha_templates(speech: bool = False, intents: tuple[str, ...] = MODEL_INTENTS) -> list[Template]:
+    """Home Assistant's templates for ``intents`` (the model's, unless told); ``speech``: its
+    speech-to-phrase subset."""
     data = speech_data() if speech else ha_data()
     templates = []
-    for intent in MODEL_INTENTS:
+    for intent in intents:
         for b, block in enumerate(data["intents"].get(intent, {}).get("data", [])):
             for s, text in enumerate(block["sentences"]):
                 text = _local_rules(text, block.get("expansion_rules", {}))

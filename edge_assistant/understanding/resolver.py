@@ -270,9 +270,12 @@ class Resolver:
             slots["device_class"] = device_class
         wanted = {**slots, "domain": kind} if kind != "none" else slots
         if not areas:
-            if p.intent in ACTING and not _WHOLE_HOME.search(text):
+            everywhere = (
+                [d for d in self.home.devices if _fits(d, wanted)] if kind != "none" else []
+            )
+            if p.intent in ACTING and len(everywhere) > 1 and not _WHOLE_HOME.search(text):
                 raise NotUnderstood(f"which {kind}? say where, or 'all' for the whole home")
-            return [d for d in self.home.devices if _fits(d, wanted)] if kind != "none" else []
+            return everywhere  # "lock the door" in a home with one lock: that lock
         return [d for d in self.home.devices if d.area in areas and _fits(d, wanted)]
 
     @staticmethod

@@ -59,6 +59,8 @@ class TemplateLayer:
         if result is None:
             return None
         slots = {name: _value(entity.value) for name, entity in result.entities.items()}
+        if result.intent.name == "HassMediaSearchAndPlay" and _vague(slots.get("search_query")):
+            return None  # "play again" is not a search for "again": the model reads it
         return TemplateMatch(result.intent.name, slots, result.response)
 
 
@@ -87,6 +89,16 @@ def slot_lists(home: Home) -> dict[str, SlotList]:
             allow_template=False,
         ),
     }
+
+
+# Words that name no media: "play again", "play it", "play the next one" resume or skip.
+_VAGUE = {"again", "it", "that", "this", "something", "some", "music", "the", "a", "next",
+          "one", "more", "on", "please", "now", "song", "track", "previous", "last"}  # fmt: skip
+
+
+def _vague(query: Any) -> bool:
+    words = str(query or "").casefold().replace(",", " ").split()
+    return all(w in _VAGUE for w in words)
 
 
 def _value(value: Any) -> Any:

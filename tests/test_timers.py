@@ -1,0 +1,224 @@
+"""Timers the daemon keeps: every timer intent as Home Assistant reads it, a real journal
+underneath (so a restart finds them), and the task that announces a timer as it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from edge_assistant.config.journal import JournalConfig
+from edge_assistant.daemon.answers import spoken_answer
+from edge_assistant.daemon.timers import Timers, duration
+from edge_assistant.journal.journal import Journal
+from edge_assistant.understanding.intents import Command
+
+
+class Clock:
+    """Wall time the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def said(intent: str, **slots: object) -> Command:
+    return Command(text="test", intent=intent, slots=dict(slots), confidence=1.0)
+
+
+async def nothing(_: str) -> None:
+    return None
+
+
+def keeper(path: Path, clock: Clock) -> tuple[Journal, Timers]:
+    journal = Journal(JournalConfig(path=path))
+    return journal, Timers(journal, nothing, clock)
+
+
+def test_start_ask_change_pause_and_cancel(tmp_path: Path) -> None:
+    clock = Clock()
+    journal, timers = keeper(tmp_path / "j.sqlite3", clock)
+    assert timers.handle(said("HassStartTimer", minutes=5), "Kitchen") == "Timer set for 5 minutes."
+    assert timers.handle(said("HassStartTimer", minutes=30, name="pizza"), "Kitchen") == (
+        "Pizza timer set for 30 minutes."
+    )
+    clock.now += 60
+    assert timers.handle(said("HassTimerStatus"), "Kitchen") == (
+        "The 5 minute timer has 4 minutes left; the pizza timer has 29 minutes left."
+    )
+    # two fit and nothing says which: a question, never a guess
+    assert timers.handle(said("HassCancelTimer"), "Kitchen").startswith("Which timer? There are 2")
+    assert timers.handle(said("HassIncreaseTimer", minutes=5, name="pizza"), "Kitchen") == (
+        "Added 5 minutes; 34 minutes left."
+    )
+    assert timers.handle(said("HassDecreaseTimer", minutes=2, start_minutes=5), None) == (
+        "Took off 2 minutes; 2 minutes left."
+    )
+    assert timers.handle(said("HassPauseTimer", name="Pizza"), None) == "Paused the pizza timer."
+    clock.now += 600  # a paused timer keeps its time
+    assert timers.handle(said("HassTimerStatus", name="pizza"), None) == (
+        "The pizza timer has 34 minutes left, paused."
+    )
+    assert timers.handle(said("HassUnpauseTimer", name="pizza"), None) == "Resumed the pizza timer."
+    assert timers.handle(said("HassCancelTimer", start_minutes=5), None) == (
+        "Cancelled the 5 minute timer."
+    )
+    assert timers.handle(said("HassCancelTimer", name="lasagne"), None) == "There is no such timer."
+    assert timers.handle(said("HassCancelAllTimers"), None) == "Cancelled 1 timer."
+    assert timers.handle(said("HassTimerStatus"), None) == "There are no timers."
+    journal.close()
+    rows = (
+        sqlite3.connect(tmp_path / "j.sqlite3")
+        .execute("SELECT name, state FROM timers ORDER BY id")
+        .fetchall()
+    )
+    assert rows == [(None, "cancelled"), ("pizza", "cancelled")]
+
+
+def test_with_several_timers_the_one_in_this_area_is_meant(tmp_path: Path) -> None:
+    clock = Clock()
+    _, timers = keeper(tmp_path / "j.sqlite3", clock)
+    timers.handle(said("HassStartTimer", minutes=5), "Kitchen")
+    timers.handle(said("HassStartTimer", minutes=10), "Bedroom")
+    assert timers.handle(said("HassCancelTimer"), "Bedroom") == "Cancelled the 10 minute timer."
+    assert timers.handle(said("HassCancelTimer", area="Kitchen"), "Bedroom") == (
+        "Cancelled the 5 minute timer."
+    )
+
+
+def test_nonsense_durations_are_refused(tmp_path: Path) -> None:
+    _, timers = keeper(tmp_path / "j.sqlite3", Clock())
+    assert timers.handle(said("HassStartTimer", hours=48), None).startswith("A timer must be")
+    assert timers.handle(said("HassStartTimer"), None).startswith("A timer must be")
+    assert timers.live == []
+
+
+def test_timers_outlive_a_restart(tmp_path: Path) -> None:
+    clock = Clock()
+    journal, timers = keeper(tmp_path / "j.sqlite3", clock)
+    timers.handle(said("HassStartTimer", minutes=20, name="bread"), "Kitchen")
+    timers.handle(said("HassStartTimer", minutes=3), "Kitchen")
+    timers.handle(said("HassPauseTimer", start_minutes=3), "Kitchen")
+    journal.close()
+    clock.now += 300
+    _, again = keeper(tmp_path / "j.sqlite3", clock)
+    assert again.handle(said("HassTimerStatus"), "Kitchen") == (
+        "The bread timer has 15 minutes left; the 3 minute timer has 3 minutes left, paused."
+    )
+
+
+def test_a_timer_that_ends_is_announced_and_journaled_done(tmp_path: Path) -> None:
+    heard: list[str] = []
+
+    async def announce(text: str) -> None:
+        heard.append(text)
+
+    async def main() -> None:
+        journal = Journal(JournalConfig(path=tmp_path / "j.sqlite3"))
+        timers = Timers(journal, announce)
+        stop = asyncio.Event()
+        task = asyncio.create_task(timers.run(stop))
+        await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, timers.handle,
+                                   said("HassStartTimer", seconds=1, name="egg"), None)  # fmt: skip
+        for _ in range(60):
+            if heard:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        timers._wake()
+        await asyncio.wait_for(task, 2)
+        journal.close()
+
+    asyncio.run(main())
+    assert heard == ["The egg timer is done."]
+    row = sqlite3.connect(tmp_path / "j.sqlite3").execute("SELECT state FROM timers").fetchone()
+    assert row == ("done",)
+
+
+def test_a_timer_that_ended_while_the_daemon_was_down_is_announced_at_start(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    journal, timers = keeper(tmp_path / "j.sqlite3", clock)
+    timers.handle(said("HassStartTimer", minutes=1), None)
+    journal.close()
+    clock.now += 3600
+    heard: list[str] = []
+
+    async def announce(text: str) -> None:
+        heard.append(text)
+
+    async def main() -> None:
+        with Journal(JournalConfig(path=tmp_path / "j.sqlite3")) as again:
+            timers = Timers(again, announce, clock)
+            stop = asyncio.Event()
+            task = asyncio.create_task(timers.run(stop))
+            await asyncio.sleep(0.2)
+            stop.set()
+            timers._wake()
+            await asyncio.wait_for(task, 2)
+
+    asyncio.run(main())
+    assert heard == ["The 1 minute timer is done."]
+
+
+def test_durations_and_clock_answers_are_said_plainly() -> None:
+    assert duration(3725) == "1 hour, 2 minutes and 5 seconds"
+    assert duration(90) == "1 minute and 30 seconds"
+    assert duration(3600) == "1 hour"
+    at = dt.datetime(2026, 12, 5, 7, 5)
+    assert spoken_answer(said("HassGetCurrentTime"), at) == "It is 7:05."
+    assert spoken_answer(said("HassGetCurrentDate"), at) == "Today is Saturday, 5 December 2026."
+    assert spoken_answer(said("HassTurnOn"), at) is None
+
+
+# --- by voice, through `edge-assistant run` --------------------------------------------------
+
+
+def _say(path: Path, *parts: tuple[str, float]) -> Path:
+    """A WAV of ``parts`` (words, then seconds of room noise) in the Piper voice (espeak when
+    Piper is not installed)."""
+    import numpy as np
+    import soundfile as sf
+
+    from tests.speech import Voice, has_piper, room, voices
+
+    voice = Voice("piper:1.0") if has_piper() else voices()[0]
+    rng = np.random.default_rng(0)
+    audio = [room(1.0, rng)]
+    for index, (text, pause_s) in enumerate(parts):
+        audio += [voice.say(text, seed=index).audio, room(pause_s, rng)]
+    sf.write(path, np.concatenate(audio), 16000)
+    return path
+
+
+def test_a_spoken_timer_ends_aloud_and_outlives_a_restart(tmp_path: Path, models_dir: Path) -> None:
+    from tests.daemon_process import Daemon, device_config, journal_rows
+
+    config = device_config(tmp_path)
+    journal = tmp_path / "journal.sqlite3"
+    short = _say(tmp_path / "short.wav", ("set a timer for three seconds", 6.0))
+    with Daemon(tmp_path, config, models_dir, "--audio-file", str(short), "--realtime") as daemon:
+        assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+    set_it = daemon.outcomes[0]
+    assert set_it["intent"] == "HassStartTimer", daemon.outcomes
+    assert set_it["said"] == "Timer set for 3 seconds."
+    assert "alert: The 3 second timer is done." in daemon.messages()
+    assert [r["state"] for r in journal_rows(journal, "SELECT state FROM timers")] == ["done"]
+
+    long = _say(tmp_path / "long.wav", ("set a timer for ten minutes", 1.5))
+    with Daemon(tmp_path, config, models_dir, "--audio-file", str(long)) as daemon:
+        assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+    assert daemon.outcomes[0]["said"] == "Timer set for 10 minutes.", daemon.outcomes
+    # a new process, the same journal: the timer is still there
+    ask = _say(tmp_path / "ask.wav", ("how much time is left on my timer", 1.5))
+    with Daemon(tmp_path, config, models_dir, "--audio-file", str(ask)) as daemon:
+        assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+    answer = daemon.outcomes[0]
+    assert answer["intent"] == "HassTimerStatus", daemon.outcomes
+    assert answer["said"].startswith("The 10 minute timer has 9 minutes and"), answer
