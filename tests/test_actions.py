@@ -58,7 +58,7 @@ from tests.mosquitto import (
     mosquitto_broker,
 )
 
-HOME = load_home(REPO / "examples" / "home.yaml")
+HOME = load_home(REPO / "examples" / "home-all-domains.yaml")
 HOSTILE = "turn on # / + kitchen\x00"
 HUGE = "x" * 10240 + "/#/+"
 

@@ -30,7 +30,9 @@ def example() -> dict:
 def test_example_home_loads() -> None:
     home = load_home(EXAMPLE)
     assert len(home.areas) == 10 and len(home.devices) >= 25
-    assert {d.domain for d in home.devices} == set(get_args(Domain))  # every domain once
+    every = load_home(REPO / "examples" / "home-all-domains.yaml")
+    assert {d.domain for d in every.devices} == set(get_args(Domain))  # every domain once
+    assert {d.id for d in home.devices} < {d.id for d in every.devices}
     sensitive = {d.id for d in home.devices if home.is_sensitive(d)}
     assert sensitive == {"front_door", "alarm", "garage_door"}
     assert home.area("living_room").spoken_names() == ("Living Room", "lounge", "family room")

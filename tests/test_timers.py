@@ -202,13 +202,13 @@ def test_a_spoken_timer_ends_aloud_and_outlives_a_restart(tmp_path: Path, models
 
     config = device_config(tmp_path)
     journal = tmp_path / "journal.sqlite3"
-    short = _say(tmp_path / "short.wav", ("set a timer for three seconds", 6.0))
+    short = _say(tmp_path / "short.wav", ("set a timer for three seconds", 8.0))
     with Daemon(tmp_path, config, models_dir, "--audio-file", str(short), "--realtime") as daemon:
         assert daemon.finish(timeout=300) == 0, daemon.log_tail()
     set_it = daemon.outcomes[0]
     assert set_it["intent"] == "HassStartTimer", daemon.outcomes
-    assert set_it["said"] == "Timer set for 3 seconds."
-    assert "alert: The 3 second timer is done." in daemon.messages()
+    assert set_it["said"] == "Timer set for 3 seconds.", daemon.outcomes
+    assert "alert: The 3 second timer is done." in daemon.messages(), daemon.log_tail()
     assert [r["state"] for r in journal_rows(journal, "SELECT state FROM timers")] == ["done"]
 
     long = _say(tmp_path / "long.wav", ("set a timer for ten minutes", 1.5))

@@ -154,12 +154,7 @@ def test_hand_written_paraphrases_stay_understood(understander: Understander) ->
         ("add 5 minutes to my timer", "HassIncreaseTimer", {"minutes": 5}),
         ("how much time is left on my timer", "HassTimerStatus", {}),
         ("previous track", "HassMediaPrevious", {"area": "Living Room"}),
-        ("activate movie night", "HassTurnOn", {"name": "Movie Night"}),
-        (
-            "add milk to my shopping list",
-            "HassListAddItem",
-            {"item": "milk", "name": "Shopping List"},
-        ),
+        ("add milk to my shopping list", "HassShoppingListAddItem", {"item": "milk"}),
         ("what time is it", "HassGetCurrentTime", {}),
     ],
 )
@@ -170,6 +165,21 @@ def test_templates_read_what_home_assistant_reads(
     assert command.layer == "templates", command
     assert command.intent == intent, command
     assert meaning(intent, command.slots) == slots, command
+
+
+def test_templates_read_scenes_and_lists_by_their_names(understander: Understander) -> None:
+    every = load_home(REPO / "examples" / "home-all-domains.yaml")
+    reader = Understander(understander.encoder, understander.fusion, every)
+    here = Context(satellite_area="living_room")
+    scene = reader.understand("activate movie night", here)
+    assert (scene.intent, scene.targets, scene.layer) == (
+        "HassTurnOn",
+        ("movie_night",),
+        "templates",
+    )
+    listed = reader.understand("add milk to my shopping list", here)
+    assert listed.intent == "HassListAddItem"
+    assert listed.slots == {"item": "milk", "name": "Shopping List"}
 
 
 def test_a_sentence_the_templates_do_not_match_goes_to_the_model(

@@ -172,7 +172,7 @@ def expand(expression: Expression, rng: random.Random, depth: int = 0) -> list[P
     if isinstance(expression, ListReference):
         return [Piece(list_name=expression.list_name, slot=expression.slot_name)]
     if isinstance(expression, RuleReference):
-        return expand(expansion_rules()[expression.rule_name].expression, rng, depth + 1)
+        return expand(_rule(expression.rule_name).expression, rng, depth + 1)
     if isinstance(expression, Alternative):
         if expression.is_optional and rng.random() < 0.5:
             return []
@@ -188,6 +188,13 @@ def expand(expression: Expression, rng: random.Random, depth: int = 0) -> list[P
     if isinstance(expression, Sequence):
         return [p for item in expression.items for p in expand(item, rng, depth + 1)]
     raise TypeError(f"unexpected template expression {expression!r}")
+
+
+def _rule(name: str) -> Sentence:
+    """A rule of the full templates, else of the speech subset (which names a few of its own,
+    like ``<track>``)."""
+    rules = expansion_rules()
+    return rules[name] if name in rules else expansion_rules(speech=True)[name]
 
 
 def _is_empty(expression: Expression) -> bool:
