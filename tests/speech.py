@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import soxr
 
 from edge_assistant.audio.synthesize import SAMPLE_RATE, Clip, dither, speak, trim
@@ -195,3 +197,15 @@ def bursts_and_commands(
         b.speech(clip, command=True)
         b.pause(0.8)
     return b.build()
+
+
+def say_wav(path: Path, *parts: tuple[str, float]) -> Path:
+    """A WAV of ``parts`` (words, then seconds of room noise) in the Piper voice (the first
+    espeak voice when Piper is not installed), after a second of room noise."""
+    voice = Voice("piper:1.0") if has_piper() else voices()[0]
+    rng = np.random.default_rng(0)
+    audio = [room(1.0, rng)]
+    for index, (text, pause_s) in enumerate(parts):
+        audio += [voice.say(text, seed=index).audio, room(pause_s, rng)]
+    sf.write(path, np.concatenate(audio), SAMPLE_RATE)
+    return path

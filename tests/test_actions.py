@@ -47,6 +47,7 @@ from edge_assistant.config.actions import (
 from edge_assistant.config.loading import validate_data
 from edge_assistant.errors import ConfigError
 from edge_assistant.home import load_home
+from edge_assistant.home.model import Home
 from edge_assistant.understanding.intents import Command
 from tests.conftest import REPO
 from tests.mosquitto import (
@@ -1056,3 +1057,70 @@ def test_home_assistant_reconnect_waits_are_checked() -> None:
         HomeAssistantSinkConfig(
             type="home_assistant", url="http://ha:8123", reconnect_initial_s=5, reconnect_max_s=1
         )
+
+
+# -- custom intents (home.yaml intents, tests/custom_home.py) ------------------------------
+
+
+def _custom_home(tmp_path: Path) -> Home:
+    from tests.custom_home import custom_home
+
+    return load_home(custom_home(tmp_path))
+
+
+def test_mqtt_publishes_a_custom_intent_as_home_yaml_says(
+    tmp_path: Path, mosquitto_broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    home = _custom_home(tmp_path)
+    actions = actions_for(command("SetMood", mood="romantic"), home)
+
+    async def main() -> list[ActionResult]:
+        async with load_sink(mqtt_config(mosquitto_broker), home) as sink:
+            return [await sink.execute(a, in_s(3)) for a in actions]
+
+    results = asyncio.run(main())
+    assert [r.ok for r in results] == [True], results
+    topic, payload, _, _ = subscriber.wait_for(1)[0]
+    assert (topic, payload) == ("home/mood/set", b"romantic")
+
+
+@pytest.mark.usefixtures("hass_token")
+@pytest.mark.parametrize("websocket", [True, False])
+def test_home_assistant_calls_a_custom_intents_service(tmp_path: Path, websocket: bool) -> None:
+    home = _custom_home(tmp_path)
+    actions = actions_for(command("SetMood", mood="party"), home)
+
+    async def main() -> tuple[FakeHomeAssistant, list[ActionResult]]:
+        async with (
+            FakeHomeAssistant() as server,
+            load_sink(ha_config(server, websocket=websocket), home) as sink,
+        ):
+            return server, [await sink.execute(a, in_s(3)) for a in actions]
+
+    server, results = asyncio.run(main())
+    assert [r.ok for r in results] == [True], results
+    if websocket:
+        assert [(c["domain"], c["service"], c["target"]) for c in server.ws_calls] == [
+            ("scene", "turn_on", {"entity_id": "scene.party"})
+        ]
+    else:
+        assert server.calls == [("scene", "turn_on", {"entity_id": "scene.party"})]
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_a_custom_intent_a_sink_has_no_half_for_is_refused_saying_so(tmp_path: Path) -> None:
+    home = _custom_home(tmp_path)
+    mood = home.intents["SetMood"].model_copy(update={"service": None})
+    mqtt_only = home.model_copy(update={"intents": {**home.intents, "SetMood": mood}})
+    action = actions_for(command("SetMood", mood="party"), mqtt_only)[0]
+
+    async def main() -> ActionResult:
+        async with FakeHomeAssistant() as server, load_sink(ha_config(server), mqtt_only) as sink:
+            return await sink.execute(action, in_s(3))
+
+    result = asyncio.run(main())
+    assert not result.ok
+    assert result.error == (
+        "intent SetMood has no service: in home.yaml intents, so the home_assistant sink cannot "
+        "do it"
+    )

@@ -180,29 +180,13 @@ def test_durations_and_clock_answers_are_said_plainly() -> None:
 # --- by voice, through `edge-assistant run` --------------------------------------------------
 
 
-def _say(path: Path, *parts: tuple[str, float]) -> Path:
-    """A WAV of ``parts`` (words, then seconds of room noise) in the Piper voice (espeak when
-    Piper is not installed)."""
-    import numpy as np
-    import soundfile as sf
-
-    from tests.speech import Voice, has_piper, room, voices
-
-    voice = Voice("piper:1.0") if has_piper() else voices()[0]
-    rng = np.random.default_rng(0)
-    audio = [room(1.0, rng)]
-    for index, (text, pause_s) in enumerate(parts):
-        audio += [voice.say(text, seed=index).audio, room(pause_s, rng)]
-    sf.write(path, np.concatenate(audio), 16000)
-    return path
-
-
 def test_a_spoken_timer_ends_aloud_and_outlives_a_restart(tmp_path: Path, models_dir: Path) -> None:
     from tests.daemon_process import Daemon, device_config, journal_rows
+    from tests.speech import say_wav
 
     config = device_config(tmp_path)
     journal = tmp_path / "journal.sqlite3"
-    short = _say(tmp_path / "short.wav", ("set a timer for three seconds", 8.0))
+    short = say_wav(tmp_path / "short.wav", ("set a timer for three seconds", 8.0))
     with Daemon(tmp_path, config, models_dir, "--audio-file", str(short), "--realtime") as daemon:
         assert daemon.finish(timeout=300) == 0, daemon.log_tail()
     set_it = daemon.outcomes[0]
@@ -211,12 +195,12 @@ def test_a_spoken_timer_ends_aloud_and_outlives_a_restart(tmp_path: Path, models
     assert "alert: The 3 second timer is done." in daemon.messages(), daemon.log_tail()
     assert [r["state"] for r in journal_rows(journal, "SELECT state FROM timers")] == ["done"]
 
-    long = _say(tmp_path / "long.wav", ("set a timer for ten minutes", 1.5))
+    long = say_wav(tmp_path / "long.wav", ("set a timer for ten minutes", 1.5))
     with Daemon(tmp_path, config, models_dir, "--audio-file", str(long)) as daemon:
         assert daemon.finish(timeout=300) == 0, daemon.log_tail()
     assert daemon.outcomes[0]["said"] == "Timer set for 10 minutes.", daemon.outcomes
     # a new process, the same journal: the timer is still there
-    ask = _say(tmp_path / "ask.wav", ("how much time is left on my timer", 1.5))
+    ask = say_wav(tmp_path / "ask.wav", ("how much time is left on my timer", 1.5))
     with Daemon(tmp_path, config, models_dir, "--audio-file", str(ask)) as daemon:
         assert daemon.finish(timeout=300) == 0, daemon.log_tail()
     answer = daemon.outcomes[0]

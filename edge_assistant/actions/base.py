@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
 from edge_assistant.errors import EdgeAssistantError
-from edge_assistant.home.model import Device, Home
+from edge_assistant.home.model import CustomIntent, Device, Home
 from edge_assistant.understanding.intents import COLORS, INTENTS, Command
+
+INTENT_DOMAIN = "intent"  # the domain of a custom intent's action (home.yaml intents)
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
 class ActionError(EdgeAssistantError):
@@ -114,6 +118,8 @@ def actions_for(command: Command, home: Home) -> list[Action]:
     """
     if command.intent is None:
         raise ActionRefused(f"not understood: {command.reason or 'no intent'}")
+    if command.intent in home.intents:
+        return custom_actions(command, home)
     if command.intent in NOT_ACTIONS:
         return []
     services = SERVICES.get(command.intent)
@@ -138,6 +144,39 @@ def actions_for(command: Command, home: Home) -> list[Action]:
         data = _service_data(command.intent, device, command.slots)
         actions.append(Action(device.id, device.domain, service, data))
     return actions
+
+
+def custom_actions(command: Command, home: Home) -> list[Action]:
+    """A custom intent (home.yaml ``intents``): one action that carries the values of the
+    slots its topic, payload or service uses; the sink finds the rest in home.yaml."""
+    custom = home.intents[command.intent or ""]
+    if custom.mqtt is None and custom.service is None:
+        return []  # a response only
+    used = custom.placeholders()
+    data = {k: v for k, v in command.slots.items() if k in used}
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ActionRefused(f"slot {key!r} of {command.intent} is not a single value")
+    return [Action(f"{INTENT_DOMAIN}:{command.intent}", INTENT_DOMAIN, command.intent or "", data)]
+
+
+def intent_of(home: Home, action: Action) -> CustomIntent:
+    """The home.yaml entry a custom intent's action stands for; refused when there is none."""
+    custom = home.intents.get(action.service)
+    if action.domain != INTENT_DOMAIN or custom is None:
+        raise ActionRefused(f"{action.service[:40]!r} is not an intent of home.yaml")
+    return custom
+
+
+def fill(template: str, data: dict[str, Any]) -> str:
+    """``{slot}`` placeholders of a home.yaml text filled with the action's values."""
+    return _PLACEHOLDER.sub(lambda m: _plain(data.get(m.group(1), "")), template)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import aiohttp
 
 from edge_assistant.actions.base import (
+    INTENT_DOMAIN,
     Action,
     ActionError,
     ActionRefused,
@@ -36,6 +37,8 @@ from edge_assistant.actions.base import (
     Sink,
     checked_device,
     device_in,
+    fill,
+    intent_of,
 )
 from edge_assistant.actions.credentials import secret_from_env, secret_from_file, tls_context
 from edge_assistant.actions.ha_socket import (
@@ -52,7 +55,7 @@ from edge_assistant.actions.ha_socket import (
     state_of,
 )
 from edge_assistant.config.actions import HomeAssistantSinkConfig
-from edge_assistant.home.model import Device, Home
+from edge_assistant.home.model import CustomIntent, Device, Home
 
 log = logging.getLogger("edge_assistant.actions.home_assistant")
 
@@ -255,11 +258,15 @@ class HomeAssistantSink(Sink):
 
     async def execute(self, action: Action, deadline: float) -> ActionResult:
         start = time.monotonic()
+        call = action
         try:
-            entity_id = _entity_id(checked_device(self.home, action))
-            if not _SERVICE.match(action.service):
-                raise ActionRefused(f"not a service name: {action.service[:40]!r}")
-            body = {**action.data, "entity_id": entity_id}
+            if action.domain == INTENT_DOMAIN:
+                call, entity_id = _intent_call(intent_of(self.home, action), action)
+            else:
+                entity_id = _entity_id(checked_device(self.home, action))
+            if not _SERVICE.match(call.service):
+                raise ActionRefused(f"not a service name: {call.service[:40]!r}")
+            body = {**call.data, **({"entity_id": entity_id} if entity_id else {})}
             _json(body)
         except ActionRefused as exc:
             return ActionResult(action, ok=False, error=str(exc))
@@ -274,11 +281,11 @@ class HomeAssistantSink(Sink):
             attempts += 1
             socket = self._socket
             if socket is not None and socket.lost is None:
-                outcome, why = await self._over_socket(socket, action, entity_id, remaining, detail)
+                outcome, why = await self._over_socket(socket, call, entity_id, remaining, detail)
             else:
-                outcome, why = await self._over_rest(action, body, remaining, detail)
+                outcome, why = await self._over_rest(call, body, remaining, detail)
             if outcome == "done":
-                log.info("did %s: %s.%s %s", action.device_id, action.domain, action.service, body)
+                log.info("did %s: %s.%s %s", action.device_id, call.domain, call.service, body)
                 return result(True)
             if outcome == "refused":
                 return result(False, why)
@@ -291,7 +298,7 @@ class HomeAssistantSink(Sink):
         self,
         socket: Socket,
         action: Action,
-        entity_id: str,
+        entity_id: str | None,
         limit_s: float,
         detail: dict[str, Any],
     ) -> tuple[Outcome, str]:
@@ -302,7 +309,7 @@ class HomeAssistantSink(Sink):
             "domain": action.domain,
             "service": action.service,
             "service_data": dict(action.data),
-            "target": {"entity_id": entity_id},
+            **({"target": {"entity_id": entity_id}} if entity_id else {}),
         }
         try:
             answer = await socket.request(message, min(self.config.timeout_s, limit_s))
@@ -333,7 +340,7 @@ class HomeAssistantSink(Sink):
         if status in (401, 403):
             return "refused", self._rejected(str(status))
         if status < 500:
-            what = f"{action.domain}.{action.service} on {body['entity_id']}"
+            what = f"{action.domain}.{action.service} on {body.get('entity_id', 'no entity')}"
             return "refused", f"Home Assistant refused {what} ({status}): {text}"
         return "retry", f"Home Assistant failed ({self.config.url}, {status}): {text}"
 
@@ -385,6 +392,22 @@ class HomeAssistantSink(Sink):
             f"Home Assistant rejected the token from {self.token_source} ({why}): create a "
             f"long-lived access token in your Home Assistant profile"
         )
+
+
+def _intent_call(custom: CustomIntent, action: Action) -> tuple[Action, str | None]:
+    """A custom intent's service call (home.yaml ``intents``), its {slot}s filled."""
+    if custom.service is None:
+        raise ActionRefused(
+            f"intent {action.service} has no service: in home.yaml intents, so the "
+            "home_assistant sink cannot do it"
+        )
+    domain, service = custom.service.name.split(".", 1)
+    data = {k: fill(v, action.data) if isinstance(v, str) else v
+            for k, v in custom.service.data.items()}  # fmt: skip
+    entity_id = fill(custom.service.entity_id, action.data) if custom.service.entity_id else None
+    if entity_id is not None and not _ENTITY.match(entity_id):
+        raise ActionRefused(f"intent {action.service}: {entity_id[:80]!r} is not an entity_id")
+    return Action(action.device_id, domain, service, data), entity_id
 
 
 def _entity_id(device: Device) -> str:

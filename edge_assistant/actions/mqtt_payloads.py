@@ -41,8 +41,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from edge_assistant.actions.base import Action, ActionRefused
-from edge_assistant.home.model import Device
+from edge_assistant.actions.base import Action, ActionRefused, fill
+from edge_assistant.home.model import CustomIntent, Device
 from edge_assistant.understanding.intents import COLORS
 
 _FORBIDDEN = re.compile(r"[+#\x00]")
@@ -121,6 +121,18 @@ def command_message(device: Device, action: Action) -> Message:
         raise ActionRefused(f"no MQTT convention for {device.domain}.{action.service[:40]}")
     check_topic(message.topic)
     return message
+
+
+def intent_message(custom: CustomIntent, action: Action) -> Message:
+    """A custom intent's publish: topic and payload from home.yaml, {slot}s filled with list
+    values (never words said: home.yaml is checked for that when it is read)."""
+    if custom.mqtt is None:
+        raise ActionRefused(
+            f"intent {action.service} has no mqtt: in home.yaml intents, so the mqtt sink cannot "
+            "do it"
+        )
+    topic = check_topic(fill(custom.mqtt.topic, action.data))
+    return Message(topic, fill(custom.mqtt.payload, action.data))
 
 
 def _light_payload(action: Action) -> str:

@@ -22,6 +22,7 @@ import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
 
 from edge_assistant.actions.base import (
+    INTENT_DOMAIN,
     Action,
     ActionError,
     ActionRefused,
@@ -29,9 +30,10 @@ from edge_assistant.actions.base import (
     Sink,
     checked_device,
     device_in,
+    intent_of,
 )
 from edge_assistant.actions.credentials import broker_login
-from edge_assistant.actions.mqtt_payloads import check_topic, command_message
+from edge_assistant.actions.mqtt_payloads import check_topic, command_message, intent_message
 from edge_assistant.config.actions import MqttSinkConfig
 from edge_assistant.home.model import Home
 
@@ -211,7 +213,10 @@ class MqttSink(Sink):
     async def execute(self, action: Action, deadline: float) -> ActionResult:
         start = time.monotonic()
         try:
-            message = command_message(checked_device(self.home, action), action)
+            if action.domain == INTENT_DOMAIN:
+                message = intent_message(intent_of(self.home, action), action)
+            else:
+                message = command_message(checked_device(self.home, action), action)
         except ActionRefused as exc:
             return ActionResult(action, ok=False, error=str(exc))
         attempts, error = await self._publish(message.topic, message.payload, deadline)

@@ -22,7 +22,7 @@ from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.daemon import metrics
 from edge_assistant.daemon.acting import Actor
 from edge_assistant.daemon.announce import Announcer
-from edge_assistant.daemon.answers import spoken_answer
+from edge_assistant.daemon.answers import custom_response, spoken_answer
 from edge_assistant.daemon.arbitration import Arbiter, Ruling, Wake
 from edge_assistant.daemon.outcome import Heard, Outcome, summary
 from edge_assistant.daemon.stages import StageClock
@@ -256,6 +256,9 @@ class Assistant:
             else:
                 outcome.actions = await self.actor.act(command, self.home, decision_id, deadline)
                 outcome.said = summary(outcome.actions)
+                reply = custom_response(command, self.home)
+                if reply is not None and all(a["ok"] for a in outcome.actions):
+                    outcome.said = reply  # a custom intent's own response (home.yaml intents)
         elif verdict.decision == "confirm":
             self.pending = Confirmation(command, now, self.config.policy.confirm_s, decision_id)
             outcome.said = "Are you sure? Say yes or show a thumbs up."

@@ -132,6 +132,56 @@ class Policies(StrictModel):
     )
 
 
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_SERVICE_NAME = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
+
+
+class IntentMqtt(StrictModel):
+    topic: str = Field(description="Topic to publish on; {slot} puts a list value in.")
+    payload: str = Field("", description="Payload; {slot} puts a list value in.")
+
+    @field_validator("topic")
+    @classmethod
+    def _no_wildcards(cls, value: str) -> str:
+        if not value or _MQTT_FORBIDDEN.search(value):
+            raise ValueError(f"MQTT topic {value!r} must be non-empty with no + or # wildcard")
+        return value
+
+
+class IntentService(StrictModel):
+    name: str = Field(description="Home Assistant service, e.g. scene.turn_on.")
+    entity_id: str | None = Field(None, description="Target entity; {slot} puts a value in.")
+    data: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Service data; a string may hold {slot}."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _service(cls, value: str) -> str:
+        if not _SERVICE_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not a service: write domain.service, e.g. scene.turn_on"
+            )
+        return value
+
+
+class CustomIntent(StrictModel):
+    """What one intent of the custom sentences does: a response, and an MQTT publish (mqtt
+    sink) and/or a Home Assistant service call (home_assistant sink)."""
+
+    response: str = Field("Done.", description="What is said; {slot} puts a value in.")
+    mqtt: IntentMqtt | None = None
+    service: IntentService | None = None
+
+    def placeholders(self) -> set[str]:
+        texts = [self.response]
+        if self.mqtt:
+            texts += [self.mqtt.topic, self.mqtt.payload]
+        if self.service:
+            texts += [self.service.entity_id or "", *map(str, self.service.data.values())]
+        return {name for text in texts for name in _PLACEHOLDER.findall(text)}
+
+
 class Home(StrictModel):
     name: str = "Home"
     floors: tuple[Floor, ...] = ()
@@ -139,6 +189,14 @@ class Home(StrictModel):
     devices: tuple[Device, ...] = ()
     people: tuple[Person, ...] = ()
     policies: Policies = Policies()
+    custom_sentences: Path | None = Field(
+        None,
+        description="Folder of Home Assistant custom sentence files (custom_sentences/en), "
+        "relative to home.yaml.",
+    )
+    intents: dict[str, CustomIntent] = Field(
+        default_factory=dict, description="What each intent of the custom sentences does."
+    )
 
     @model_validator(mode="after")
     def _check_references(self) -> Home:
@@ -200,4 +258,14 @@ def _ids(ids: set[str]) -> str:
 
 
 def load_home(path: Path | str) -> Home:
-    return load_yaml_model(Path(path), Home)
+    """home.yaml, with ``custom_sentences`` made relative to its folder and read (a bad file
+    is a ConfigError naming it)."""
+    path = Path(path)
+    home = load_yaml_model(path, Home)
+    if home.custom_sentences is not None:
+        from edge_assistant.understanding.custom import read_custom_sentences
+
+        folder = (path.parent / home.custom_sentences).resolve()
+        home = home.model_copy(update={"custom_sentences": folder})
+        read_custom_sentences(home)  # every file and intent checked now, not at the first match
+    return home

@@ -26,6 +26,7 @@ from hassil.expression import (
 )
 
 from edge_assistant.home.model import Home
+from edge_assistant.understanding.custom import read_custom_sentences
 from edge_assistant.understanding.intents import INTENTS, MODEL_INTENTS
 from edge_assistant.understanding.phrasings import (
     Template,
@@ -214,8 +215,11 @@ def build_jsgf(home: Home, grammar: str = "commands", speech: bool = False) -> s
     search graph (pocketsphinx takes minutes per utterance on it); the understanding model
     still reads every phrasing, so the open-vocabulary pass covers the rest. It holds every
     intent the template layer reads ("pause the timer"), not only the model's."""
+    custom = read_custom_sentences(home)
     templates = ha_templates(speech, INTENTS if speech else MODEL_INTENTS) + own_templates()
-    return JsgfBuilder(home, speech).build(templates, grammar)
+    builder = JsgfBuilder(home, speech)
+    builder.lists.update(custom.data["lists"])  # the home's own lists (wildcards are skipped)
+    return builder.build(templates + custom.templates(), grammar)
 
 
 def spoken(n: int) -> str:

@@ -104,7 +104,7 @@ def ha_templates(speech: bool = False, intents: tuple[str, ...] = MODEL_INTENTS)
     for intent in intents:
         for b, block in enumerate(data["intents"].get(intent, {}).get("data", [])):
             for s, text in enumerate(block["sentences"]):
-                text = _local_rules(text, block.get("expansion_rules", {}))
+                text = local_rules(text, block.get("expansion_rules", {}))
                 if GLUED.search(text):
                     continue
                 sentence = parse_sentence(text)
@@ -124,7 +124,7 @@ def list_value(value: str | dict[str, Any]) -> dict[str, Any]:
     return {"in": value, "out": value} if isinstance(value, str) else value
 
 
-def _local_rules(text: str, rules: dict[str, str]) -> str:
+def local_rules(text: str, rules: dict[str, str]) -> str:
     """A block's own expansion rules (``<class>`` defined beside its sentences) written into
     the sentence, and so are the language-wide rules that use them
     (``<what_is_the_class_of_name>``), so every rule left to look up is a language-wide one

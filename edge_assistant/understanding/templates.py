@@ -20,6 +20,7 @@ from hassil.intents import SlotList, TextSlotList
 
 from edge_assistant.home.model import Home
 from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.custom import read_custom_sentences
 from edge_assistant.understanding.phrasings import ha_data
 
 # Slots whose values are names from the home; every other slot is a value (a number, a
@@ -40,7 +41,8 @@ class TemplateMatch:
 class TemplateLayer:
     def __init__(self, home: Home, data: dict[str, Any] | None = None) -> None:
         self.home = home
-        self.intents = Intents.from_dict(data if data is not None else ha_data())
+        base = data if data is not None else ha_data()
+        self.intents = Intents.from_dict(with_custom(base, read_custom_sentences(home).data))
         self.lists = slot_lists(home)
         self._area_names = {a.id: a.name for a in home.areas}
         self.match("turn on the light", Context())  # hassil builds its caches on first use
@@ -62,6 +64,22 @@ class TemplateLayer:
         if result.intent.name == "HassMediaSearchAndPlay" and _vague(slots.get("search_query")):
             return None  # "play again" is not a search for "again": the model reads it
         return TemplateMatch(result.intent.name, slots, result.response)
+
+
+def with_custom(base: dict[str, Any], custom: dict[str, Any]) -> dict[str, Any]:
+    """Home Assistant's data with the custom sentences merged over it, as Home Assistant
+    merges them: more sentences for an intent, lists and rules replaced by name."""
+    if not custom["intents"]:
+        return base
+    intents = {name: {**body, "data": list(body["data"])} for name, body in base["intents"].items()}
+    for name, body in custom["intents"].items():
+        intents.setdefault(name, {"data": []})["data"].extend(body["data"])
+    return {
+        **base,
+        "intents": intents,
+        "lists": {**base["lists"], **custom["lists"]},
+        "expansion_rules": {**base["expansion_rules"], **custom["expansion_rules"]},
+    }
 
 
 def slot_lists(home: Home) -> dict[str, SlotList]:
