@@ -136,6 +136,14 @@ def one(results: list[ActionResult]) -> ActionResult:
         (command("HassTurnOn", "lawn_mower"), [("lawn_mower", "start_mowing", {})]),
         (command("HassTurnOff", "lawn_mower"), [("lawn_mower", "dock", {})]),
         (
+            command("HassListAddItem", "shopping_list", item="  oat   milk "),
+            [("todo", "add_item", {"item": "oat milk"})],
+        ),
+        (
+            command("HassListCompleteItem", "shopping_list", item="eggs"),
+            [("todo", "update_item", {"item": "eggs", "status": "completed"})],
+        ),
+        (
             command("HassTurnOff", "kitchen_ceiling", "kitchen_counter", area="Kitchen"),
             [("light", "turn_off", {}), ("light", "turn_off", {})],
         ),
@@ -154,7 +162,7 @@ def test_state_queries_and_timers_are_no_actions(intent: str) -> None:
     assert actions_for(command(intent, "kitchen_ceiling", minutes=5), HOME) == []
 
 
-@pytest.mark.parametrize("intent", ["HassSetVolumeRelative", "HassListAddItem", "HassBroadcast"])
+@pytest.mark.parametrize("intent", ["HassSetVolumeRelative", "HassGetWeather", "HassBroadcast"])
 def test_an_understood_intent_no_sink_does_yet_is_refused_saying_so(intent: str) -> None:
     with pytest.raises(ActionRefused, match=f"I understood {intent}, but I cannot do that yet"):
         actions_for(command(intent), HOME)
@@ -180,6 +188,10 @@ def test_an_understood_intent_no_sink_does_yet_is_refused_saying_so(intent: str)
         (command("HassLightSet", "bedside_lamp"), "needs a brightness or a color"),
         (command("HassSetPosition", "kitchen_blind", position=250), "outside 0..100"),
         (command("HassClimateSetTemperature", "thermostat", temperature=1e9), "outside"),
+        (command("HassListAddItem", "shopping_list", item="   "), "needs words"),
+        (command("HassListAddItem", "shopping_list", item=HUGE), "at most 100 characters"),
+        (command("HassListAddItem", "shopping_list", item="milk\x00"), "printable text"),
+        (command("HassListAddItem", "shopping_list", item=["milk"]), "needs words"),
     ],
 )
 def test_commands_that_cannot_be_done_exactly_are_refused(cmd: Command, reason: str) -> None:
@@ -293,6 +305,7 @@ def test_mqtt_publishes_home_assistant_payloads_with_qos1(
         command("HassClimateSetTemperature", "office_heater", temperature=21.5),
         command("HassTurnOn", "water_main"),
         command("HassSetPosition", "water_main", position=25),
+        command("HassListAddItem", "shopping_list", item='milk "#+/'),
     ]
     expected = [
         (
@@ -307,6 +320,7 @@ def test_mqtt_publishes_home_assistant_payloads_with_qos1(
         ("home/office/heater/set/temperature", 21.5),
         ("home/garage/water_main/set", "OPEN"),
         ("home/garage/water_main/set/position", 25),
+        ("home/lists/shopping/set", {"command": "add_item", "item": 'milk "#+/'}),
     ]
 
     async def main() -> list[ActionResult]:

@@ -154,7 +154,6 @@ def test_hand_written_paraphrases_stay_understood(understander: Understander) ->
         ("add 5 minutes to my timer", "HassIncreaseTimer", {"minutes": 5}),
         ("how much time is left on my timer", "HassTimerStatus", {}),
         ("previous track", "HassMediaPrevious", {"area": "Living Room"}),
-        ("add milk to my shopping list", "HassShoppingListAddItem", {"item": "milk"}),
         ("what time is it", "HassGetCurrentTime", {}),
     ],
 )
@@ -180,6 +179,11 @@ def test_templates_read_scenes_and_lists_by_their_names(understander: Understand
     listed = reader.understand("add milk to my shopping list", here)
     assert listed.intent == "HassListAddItem"
     assert listed.slots == {"item": "milk", "name": "Shopping List"}
+    assert listed.targets == ("shopping_list",)
+    # a home without a list: understood as asked, and not done, saying why
+    nowhere = understander.understand("add milk to my shopping list", here)
+    assert nowhere.intent is None
+    assert nowhere.reason == "HassShoppingListAddItem: no todo in this home to act on"
 
 
 def test_a_sentence_the_templates_do_not_match_goes_to_the_model(

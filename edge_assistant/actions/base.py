@@ -3,7 +3,9 @@
 An Action is a Home Assistant service call on one device of the home (``light.turn_on`` with
 ``brightness_pct``), whatever the transport. Its values are numbers or names from a closed
 list (Home Assistant's colours), never text from the transcript, so no sink ever puts words
-that were spoken into a topic, a URL or a payload.
+that were spoken into a topic, a URL or a payload; the one exception is a list item ("add
+milk to the shopping list"), words by nature, which go into the payload as trimmed,
+printable, bounded text and never into a topic.
 """
 
 from __future__ import annotations
@@ -70,7 +72,11 @@ SERVICES: dict[str, dict[str, str]] = {
     "HassSetVolume": {"media_player": "volume_set"},
     "HassVacuumStart": {"vacuum": "start"},
     "HassVacuumReturnToBase": {"vacuum": "return_to_base"},
+    "HassListAddItem": {"todo": "add_item"},
+    "HassShoppingListAddItem": {"todo": "add_item"},
+    "HassListCompleteItem": {"todo": "update_item"},
 }
+MAX_ITEM_CHARS = 100  # a list item is a few words; longer is not an item
 # Understood, but not a device action: the caller answers or handles them itself.
 NOT_ACTIONS = frozenset({
     "HassGetState", "HassNevermind", "HassGetCurrentTime", "HassGetCurrentDate",
@@ -202,10 +208,26 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
     if intent == "HassSetVolume":
         _require(device, "volume")
         return {"volume_level": round(_percent(slots, "volume_level") / 100, 2)}
+    if intent in ("HassListAddItem", "HassShoppingListAddItem"):
+        return {"item": _item(slots)}
+    if intent == "HassListCompleteItem":
+        return {"item": _item(slots), "status": "completed"}
     if intent == "HassClimateSetTemperature":
         _require(device, "temperature")
         return {"temperature": _number(slots, "temperature", -50, 150)}
     return {}
+
+
+def _item(slots: dict[str, Any]) -> str:
+    """A list item as said: words (the one place spoken text goes into an action), trimmed,
+    printable, at most MAX_ITEM_CHARS."""
+    item = slots.get("item")
+    if not isinstance(item, str) or not item.strip():
+        raise ActionRefused("a list item needs words")
+    item = " ".join(item.split())
+    if len(item) > MAX_ITEM_CHARS or not item.isprintable():
+        raise ActionRefused(f"a list item is printable text of at most {MAX_ITEM_CHARS} characters")
+    return item
 
 
 def _require(device: Device, capability: str) -> None:

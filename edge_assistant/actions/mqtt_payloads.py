@@ -23,14 +23,20 @@ scene, script       command_topic                               ON (scene's payl
 valve               command_topic                               OPEN / CLOSE / STOP
 valve position      <command_topic>/position                    0-100, 100 = open
 lawn_mower          command_topic                               start_mowing / dock / pause
+todo                command_topic                               {"command": "add_item" |
+                                                                "update_item", "item": <words>,
+                                                                "status": "completed"}
+                                                                (ours: HA has no MQTT to-do)
 media_player        command_topic                               {"command": <service>, **data}
                                                                 (Home Assistant has no MQTT
                                                                 media player; ours is JSON)
 ==================  ==========================================  ===============================
 
 Every topic is the device's ``command_topic`` from home.yaml or that plus a fixed suffix
-from this table; every payload is a constant of this table or JSON built from numbers and
-Home Assistant colour names. Nothing said reaches a topic or a payload.
+from this table (a custom intent's, from home.yaml ``intents``, filled with list values);
+every payload is a constant of this table or JSON built from numbers and Home Assistant
+colour names, except a to-do item: words said, trimmed, printable and bounded, in JSON.
+Nothing said reaches a topic.
 """
 
 from __future__ import annotations
@@ -114,6 +120,12 @@ def command_message(device: Device, action: Action) -> Message:
         message = Message(f"{base}/{suffix}", json.dumps(_number(action.data, data_key)))
     elif action.service in PLAIN.get(device.domain, {}):
         message = Message(base, PLAIN[device.domain][action.service])
+    elif device.domain == "todo" and action.service in ("add_item", "update_item"):
+        item = action.data.get("item")
+        if not isinstance(item, str):
+            raise ActionRefused("a list item must be text")
+        status = {"status": "completed"} if action.service == "update_item" else {}
+        message = Message(base, json.dumps({"command": action.service, "item": item, **status}))
     elif device.domain == "media_player" and action.service in MEDIA_SERVICES:
         data = {k: _number(action.data, k) for k in action.data if k in MEDIA_DATA}
         message = Message(base, json.dumps({"command": action.service, **data}))

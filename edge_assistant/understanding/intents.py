@@ -58,7 +58,8 @@ DEVICE_INTENTS: frozenset[str] = frozenset({
     "HassTurnOn", "HassTurnOff", "HassLightSet", "HassClimateSetTemperature",
     "HassSetPosition", "HassMediaPause", "HassMediaUnpause", "HassMediaNext",
     "HassMediaPrevious", "HassSetVolume", "HassSetVolumeRelative", "HassVacuumStart",
-    "HassVacuumReturnToBase",
+    "HassVacuumReturnToBase", "HassListAddItem", "HassListCompleteItem",
+    "HassShoppingListAddItem",
 })  # fmt: skip
 
 # The only domain an intent can act on (Home Assistant's intent handlers say the same).
@@ -68,6 +69,7 @@ IMPLIED_DOMAIN: dict[str, str] = {
     "HassLightSet": "light", "HassClimateSetTemperature": "climate",
     "HassClimateGetTemperature": "climate", "HassVacuumStart": "vacuum",
     "HassVacuumReturnToBase": "vacuum", "HassGetWeather": "weather",
+    "HassListAddItem": "todo", "HassListCompleteItem": "todo", "HassShoppingListAddItem": "todo",
 }  # fmt: skip
 
 # Slots that name what to act on (values are canonical names from home.yaml, or a domain).

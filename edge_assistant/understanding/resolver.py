@@ -100,7 +100,10 @@ class Resolver:
             else []
         )
         if intent in DEVICE_INTENTS and not targets:
-            kind = slots.get("device_class") or slots.get("domain") or "device"
+            kind = (
+                slots.get("device_class") or slots.get("domain") or IMPLIED_DOMAIN.get(intent)
+                or "device"
+            )  # fmt: skip
             where = slots.get("area") or slots.get("floor") or "this home"
             return Command(
                 text=text, intent=None, confidence=1.0, layer=layer,
@@ -126,6 +129,15 @@ class Resolver:
             named = [d for d in self.home.devices if d.name == name]
             if named:
                 return [d for d in named if _one_of(d.domain, implied)]
+        if implied == "todo":  # "add milk to the shopping list": the list called so
+            return [
+                d
+                for d in self.home.devices
+                if d.domain == "todo"
+                and any(
+                    "shopping" in n.casefold() or "grocer" in n.casefold() for n in d.spoken_names()
+                )
+            ]
         wanted = {k: slots[k] for k in ("area", "floor", "domain", "device_class") if k in slots}
         if implied is not None:
             wanted["domain"] = implied
