@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from edge_assistant.actions.base import ActionRefused, actions_for
 from edge_assistant.config.device import load_device_config
 from edge_assistant.home import load_home
 from edge_assistant.understanding.context import Context
@@ -182,8 +183,9 @@ def test_templates_read_scenes_and_lists_by_their_names(understander: Understand
     assert listed.targets == ("shopping_list",)
     # a home without a list: understood as asked, and not done, saying why
     nowhere = understander.understand("add milk to my shopping list", here)
-    assert nowhere.intent is None
-    assert nowhere.reason == "HassShoppingListAddItem: no todo in this home to act on"
+    assert (nowhere.intent, nowhere.targets) == ("HassShoppingListAddItem", ())
+    with pytest.raises(ActionRefused, match="HassShoppingListAddItem: no target device"):
+        actions_for(nowhere, HOME)
 
 
 def test_a_sentence_the_templates_do_not_match_goes_to_the_model(

@@ -59,7 +59,6 @@ DEVICE_INTENTS: frozenset[str] = frozenset({
     "HassSetPosition", "HassMediaPause", "HassMediaUnpause", "HassMediaNext",
     "HassMediaPrevious", "HassSetVolume", "HassSetVolumeRelative", "HassVacuumStart",
     "HassVacuumReturnToBase", "HassListAddItem", "HassListCompleteItem",
-    "HassShoppingListAddItem",
 })  # fmt: skip
 
 # The only domain an intent can act on (Home Assistant's intent handlers say the same).

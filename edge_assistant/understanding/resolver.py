@@ -46,8 +46,13 @@ MEDIA = {"HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassSetVolume"}
 INTENT_KIND = {**dict.fromkeys(MEDIA, "media_player"), "HassLightSet": "light",
                "HassVacuumStart": "vacuum", "HassClimateSetTemperature": "climate"}  # fmt: skip
 # Readings whose name, area or domain slots pick devices of the home (a question about a
-# device, the weather's entity) though none is required.
-ASKING = {"HassGetState", "HassClimateGetTemperature", "HassGetWeather"}
+# device, the weather's entity, the shopping list) though none is required to understand.
+ASKING = {
+    "HassGetState",
+    "HassClimateGetTemperature",
+    "HassGetWeather",
+    "HassShoppingListAddItem",
+}  # fmt: skip  (no shopping list: the sink says so)
 # Intents where a bare "this"/"that" must be a pointed-at device ("skip this" is a song).
 DEICTIC_INTENTS = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition"}
 ACTING = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition", "HassMediaPause",
