@@ -162,7 +162,7 @@ def test_state_queries_and_timers_are_no_actions(intent: str) -> None:
     assert actions_for(command(intent, "kitchen_ceiling", minutes=5), HOME) == []
 
 
-@pytest.mark.parametrize("intent", ["HassSetVolumeRelative", "HassGetWeather", "HassBroadcast"])
+@pytest.mark.parametrize("intent", ["HassMediaSearchAndPlay", "HassBroadcast"])
 def test_an_understood_intent_no_sink_does_yet_is_refused_saying_so(intent: str) -> None:
     with pytest.raises(ActionRefused, match=f"I understood {intent}, but I cannot do that yet"):
         actions_for(command(intent), HOME)
@@ -1138,3 +1138,45 @@ def test_a_custom_intent_a_sink_has_no_half_for_is_refused_saying_so(tmp_path: P
         "intent SetMood has no service: in home.yaml intents, so the home_assistant sink cannot "
         "do it"
     )
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_questions_are_answered_from_home_assistants_states(tmp_path: Path) -> None:
+    """The thermostat's reading, the weather, a state: spoken from the sink's states."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from edge_assistant.daemon.acting import Actor
+
+    def asked(intent: str, *targets: str, **slots: Any) -> Command:
+        return command(intent, *targets, **slots)
+
+    async def main() -> list[str]:
+        async with FakeHomeAssistant() as server, load_sink(ha_config(server), HOME) as sink:
+            server.states["weather.home"] = {"entity_id": "weather.home", "state": "partlycloudy",
+                                             "attributes": {"temperature": 12}}  # fmt: skip
+            server.states["sensor.bathroom_temperature"] = {
+                "entity_id": "sensor.bathroom_temperature", "state": "22.5",
+                "attributes": {"unit_of_measurement": "°C"}}  # fmt: skip
+            actor = Actor(sink, None, ThreadPoolExecutor(1), ttl_s=5)  # type: ignore[arg-type]
+            return [
+                await actor.answer_state(asked("HassClimateGetTemperature", "thermostat"), HOME),
+                await actor.answer_state(asked("HassClimateGetTemperature", area="Bathroom"), HOME),
+                await actor.answer_state(asked("HassGetWeather"), HOME),
+                await actor.answer_state(asked("HassGetState", "thermostat"), HOME),
+            ]
+
+    assert asyncio.run(main()) == [
+        "It is 19.5 degrees.",
+        "It is 22.5 degrees.",
+        "It is partly cloudy, 12 degrees.",
+        "Thermostat is heat",
+    ]
+
+
+def test_volume_up_and_down_are_the_players_own_steps() -> None:
+    up = actions_for(command("HassSetVolumeRelative", "tv", volume_step="up"), HOME)
+    assert [(a.service, a.data) for a in up] == [("volume_up", {})]
+    down = actions_for(command("HassSetVolumeRelative", "tv", volume_step="down"), HOME)
+    assert [a.service for a in down] == ["volume_down"]
+    with pytest.raises(ActionRefused, match="say a volume level"):
+        actions_for(command("HassSetVolumeRelative", "tv", volume_step=20), HOME)

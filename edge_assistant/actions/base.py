@@ -70,6 +70,7 @@ SERVICES: dict[str, dict[str, str]] = {
     "HassMediaNext": {"media_player": "media_next_track"},
     "HassMediaPrevious": {"media_player": "media_previous_track"},
     "HassSetVolume": {"media_player": "volume_set"},
+    "HassSetVolumeRelative": {"media_player": "volume_step"},  # volume_up or volume_down
     "HassVacuumStart": {"vacuum": "start"},
     "HassVacuumReturnToBase": {"vacuum": "return_to_base"},
     "HassListAddItem": {"todo": "add_item"},
@@ -80,6 +81,7 @@ MAX_ITEM_CHARS = 100  # a list item is a few words; longer is not an item
 # Understood, but not a device action: the caller answers or handles them itself.
 NOT_ACTIONS = frozenset({
     "HassGetState", "HassNevermind", "HassGetCurrentTime", "HassGetCurrentDate",
+    "HassClimateGetTemperature", "HassGetWeather",
     "HassStartTimer", "HassCancelTimer", "HassCancelAllTimers", "HassIncreaseTimer",
     "HassDecreaseTimer", "HassPauseTimer", "HassUnpauseTimer", "HassTimerStatus",
 })  # fmt: skip
@@ -147,6 +149,8 @@ def actions_for(command: Command, home: Home) -> list[Action]:
         service = services.get(device.domain)
         if service is None:
             raise ActionRefused(f"{command.intent} cannot apply to {device.domain} {device.id}")
+        if service == "volume_step":
+            service = _volume_step(command.slots)
         data = _service_data(command.intent, device, command.slots)
         actions.append(Action(device.id, device.domain, service, data))
     return actions
@@ -216,6 +220,15 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
         _require(device, "temperature")
         return {"temperature": _number(slots, "temperature", -50, 150)}
     return {}
+
+
+def _volume_step(slots: dict[str, Any]) -> str:
+    """ "turn it up" / "turn it down": one step of the player's own. A number ("up by 20")
+    needs the current level, which a sink may not know: refused rather than guessed."""
+    step = slots.get("volume_step")
+    if step in ("up", "down"):
+        return f"volume_{step}"
+    raise ActionRefused('say a volume level ("volume to 40") instead of a step by a number')
 
 
 def _item(slots: dict[str, Any]) -> str:

@@ -85,7 +85,8 @@ VALUE_TOPICS: dict[tuple[str, str], tuple[str, str]] = {
     ("valve", "set_valve_position"): ("position", "position"),
 }
 MEDIA_SERVICES = {"turn_on", "turn_off", "media_play", "media_pause", "media_next_track",
-                  "media_previous_track", "media_stop", "volume_set"}  # fmt: skip
+                  "media_previous_track", "media_stop", "volume_set", "volume_up",
+                  "volume_down"}  # fmt: skip
 MEDIA_DATA = {"volume_level"}
 # CSS colours, as Home Assistant turns a color_name into RGB.
 RGB: dict[str, tuple[int, int, int]] = {

@@ -63,15 +63,67 @@ class Actor:
         return done
 
     async def answer_state(self, command: Command, home: Home) -> str:
-        """HassGetState: the sink's state of each target, said as a sentence."""
+        """A question, answered from the sink's states as a sentence: HassGetState (each
+        target's state), HassClimateGetTemperature (the thermostat's reading, else the area's
+        temperature sensors), HassGetWeather (the weather entity's condition and
+        temperature)."""
+        if command.intent == "HassClimateGetTemperature":
+            return await self._temperature(command, home)
+        if command.intent == "HassGetWeather":
+            return await self._weather(command, home)
         parts = []
         for device_id in command.targets:
-            try:
-                state = await self.sink.get_state(device_id)
-            except ActionError as exc:
-                log.warning("state of %s unknown: %s", device_id, exc)
-                state = None
+            state = await self._state(device_id)
             name = home.device(device_id).name
             value = (state or {}).get("state")
             parts.append(f"{name} is {value}" if value else f"I do not know the state of {name}")
         return ". ".join(parts) or "I do not know."
+
+    async def _state(self, device_id: str) -> dict | None:
+        try:
+            return await self.sink.get_state(device_id)
+        except ActionError as exc:
+            log.warning("state of %s unknown: %s", device_id, exc)
+            return None
+
+    async def _temperature(self, command: Command, home: Home) -> str:
+        devices = [home.device(d) for d in command.targets]
+        if not devices:  # no thermostat there: the area's temperature sensors
+            area = next((a.id for a in home.areas if a.name == command.slots.get("area")), None)
+            devices = [d for d in home.devices if d.domain == "sensor"
+                       and d.device_class == "temperature" and (area is None or d.area == area)]  # fmt: skip
+        for device in devices:
+            state = await self._state(device.id) or {}
+            attributes = state.get("attributes") or {}
+            value = attributes.get("current_temperature") if device.domain == "climate" else (
+                state.get("state"))  # fmt: skip
+            if _number(value) is not None:
+                unit = attributes.get("unit_of_measurement", "degrees")
+                return f"It is {_number(value):g} {unit.replace('°C', 'degrees')}."
+        return "I do not know the temperature there."
+
+    async def _weather(self, command: Command, home: Home) -> str:
+        devices = [home.device(d) for d in command.targets] or [
+            d for d in home.devices if d.domain == "weather"
+        ]
+        for device in devices:
+            state = await self._state(device.id) or {}
+            condition = (
+                str(state.get("state") or "")
+                .replace("_", " ")
+                .replace("partlycloudy", "partly cloudy")
+            )
+            temperature = _number((state.get("attributes") or {}).get("temperature"))
+            if condition:
+                said = f"It is {condition}" + (f", {temperature:g} degrees" if
+                                               temperature is not None else "")  # fmt: skip
+                return said + "."
+        return "I do not know the weather."
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # not NaN

@@ -39,7 +39,7 @@ from edge_assistant.understanding.understand import Understander
 from edge_assistant.vision.context import VisionContext
 
 log = logging.getLogger(__name__)
-STATE_INTENTS = {"HassGetState"}
+STATE_INTENTS = {"HassGetState", "HassClimateGetTemperature", "HassGetWeather"}
 
 
 class Assistant:
