@@ -36,15 +36,18 @@ INTENTS = {
 
 
 def custom_home(
-    folder: Path, sentences: dict[str, Any] | None = None, intents: dict[str, Any] | None = None
+    folder: Path,
+    sentences: dict[str, Any] | None = None,
+    intents: dict[str, Any] | None = None,
+    base: Path = REPO / "examples" / "home.yaml",
 ) -> Path:
-    """examples/home.yaml plus custom_sentences/en/moods.yaml and its intents; returns the
-    home.yaml path."""
+    """``base`` (examples/home.yaml) plus custom_sentences/en/moods.yaml and its intents;
+    returns the home.yaml path."""
     (folder / "custom_sentences" / "en").mkdir(parents=True, exist_ok=True)
     (folder / "custom_sentences" / "en" / "moods.yaml").write_text(
         yaml.safe_dump(SENTENCES if sentences is None else sentences)
     )
-    home = yaml.safe_load((REPO / "examples" / "home.yaml").read_text())
+    home = yaml.safe_load(base.read_text())
     home["custom_sentences"] = "custom_sentences/en"
     home["intents"] = INTENTS if intents is None else intents
     path = folder / "home.yaml"

@@ -1,0 +1,106 @@
+"""Home Assistant's intents spoken to `edge-assistant run` (Piper's voice, the grammar
+recognizer, the template layer) with the MQTT sink on a real mosquitto broker: what reaches
+the broker is what Home Assistant's MQTT devices expect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.daemon_process import Daemon, device_config
+from tests.mosquitto import MOSQUITTO, SKIP_REASON, Mosquitto, Subscriber
+from tests.speech import say_wav
+
+ALL_DOMAINS = REPO / "examples" / "home-all-domains.yaml"
+
+
+def test_scenes_valves_media_and_timers_by_voice_over_mqtt(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    if MOSQUITTO is None:
+        pytest.skip(SKIP_REASON)
+    audio = say_wav(
+        tmp_path / "commands.wav",
+        ("activate movie night", 1.5),
+        ("open the water main", 1.5),
+        ("previous track", 1.5),
+        ("set a timer for five minutes", 1.5),
+        ("what time is it", 1.5),
+    )
+    with Mosquitto(tmp_path) as broker:
+        sink = {"type": "mqtt", "host": broker.host, "port": broker.port}
+        config = device_config(
+            tmp_path, daemon={"health_port": 0, "speak": False, "area": "living_room"},
+            actions={"sink": sink},
+        )  # fmt: skip
+        subscriber = Subscriber(broker, "home/#")
+        try:
+            with Daemon(tmp_path, config, models_dir, "--home", str(ALL_DOMAINS),
+                        "--audio-file", str(audio)) as daemon:  # fmt: skip
+                assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+            messages = subscriber.wait_for(3)
+        finally:
+            subscriber.close()
+    read = [(o["text"], o["intent"], o.get("layer")) for o in daemon.outcomes]
+    assert read == [
+        ("activate movie night", "HassTurnOn", "templates"),
+        ("open the water main", "HassTurnOn", "templates"),
+        ("previous track", "HassMediaPrevious", "templates"),
+        ("set a timer for five minutes", "HassStartTimer", "templates"),
+        ("what time is it", "HassGetCurrentTime", "templates"),
+    ], daemon.outcomes
+    published = [(topic, payload.decode()) for topic, payload, _, _ in messages]
+    assert published == [
+        ("home/living/scene/movie_night/set", "ON"),
+        ("home/garage/water_main/set", "OPEN"),
+        ("home/living/tv/set", json.dumps({"command": "media_previous_track"})),
+    ]
+    said = [o["said"] for o in daemon.outcomes]
+    assert said[:4] == ["Done.", "Done.", "Done.", "Timer set for 5 minutes."]
+    assert said[4].startswith("It is ")
+
+
+def test_scenes_and_custom_intents_by_voice_with_home_assistant(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """The same through the Home Assistant sink against the test server: a scene turned on,
+    and a custom sentence's service call."""
+    import asyncio
+    import threading
+
+    from tests.custom_home import custom_home
+    from tests.test_actions import FakeHomeAssistant
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = FakeHomeAssistant()
+    asyncio.run_coroutine_threadsafe(server.__aenter__(), loop).result(10)
+    try:
+        home = custom_home(tmp_path / "home", base=ALL_DOMAINS)
+        audio = say_wav(
+            tmp_path / "commands.wav",
+            ("activate movie night", 1.5),
+            ("set the mood to party", 1.5),
+        )
+        sink = {"type": "home_assistant", "url": server.url}
+        config = device_config(tmp_path, actions={"sink": sink})
+        with Daemon(tmp_path, config, models_dir, "--home", str(home), "--audio-file",
+                    str(audio), HASS_TOKEN="good-token") as daemon:  # fmt: skip
+            assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+    finally:
+        asyncio.run_coroutine_threadsafe(server.__aexit__(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+    assert [o["said"] for o in daemon.outcomes] == ["Done.", "Setting a party mood"], (
+        daemon.outcomes
+    )
+    calls = [(c["domain"], c["service"], c.get("target")) for c in server.ws_calls]
+    calls += [(d, s, {"entity_id": b["entity_id"]}) for d, s, b in server.calls]
+    assert calls == [
+        ("scene", "turn_on", {"entity_id": "scene.movie_night"}),
+        ("scene", "turn_on", {"entity_id": "scene.party"}),
+    ]
