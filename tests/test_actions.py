@@ -136,6 +136,23 @@ def one(results: list[ActionResult]) -> ActionResult:
         (command("HassTurnOn", "lawn_mower"), [("lawn_mower", "start_mowing", {})]),
         (command("HassTurnOff", "lawn_mower"), [("lawn_mower", "dock", {})]),
         (
+            command("HassLawnMowerStartMowing", "lawn_mower"),
+            [("lawn_mower", "start_mowing", {})],
+        ),
+        (command("HassLawnMowerDock", "lawn_mower"), [("lawn_mower", "dock", {})]),
+        (
+            command("HassMediaPlayerMute", "tv"),
+            [("media_player", "volume_mute", {"is_volume_muted": True})],
+        ),
+        (
+            command("HassMediaPlayerUnmute", "tv"),
+            [("media_player", "volume_mute", {"is_volume_muted": False})],
+        ),
+        (
+            command("HassFanSetSpeed", "bedroom_fan", percentage=40),
+            [("fan", "set_percentage", {"percentage": 40})],
+        ),
+        (
             command("HassListAddItem", "shopping_list", item="  oat   milk "),
             [("todo", "add_item", {"item": "oat milk"})],
         ),
@@ -306,6 +323,7 @@ def test_mqtt_publishes_home_assistant_payloads_with_qos1(
         command("HassTurnOn", "water_main"),
         command("HassSetPosition", "water_main", position=25),
         command("HassListAddItem", "shopping_list", item='milk "#+/'),
+        command("HassMediaPlayerMute", "tv"),
     ]
     expected = [
         (
@@ -321,6 +339,7 @@ def test_mqtt_publishes_home_assistant_payloads_with_qos1(
         ("home/garage/water_main/set", "OPEN"),
         ("home/garage/water_main/set/position", 25),
         ("home/lists/shopping/set", {"command": "add_item", "item": 'milk "#+/'}),
+        ("home/living/tv/set", {"command": "volume_mute", "is_volume_muted": True}),
     ]
 
     async def main() -> list[ActionResult]:
@@ -384,15 +403,15 @@ def test_mqtt_device_without_topics_is_a_clear_error(
             return one(
                 [
                     await sink.execute(a, in_s(1))
-                    for a in actions_for(command("HassTurnOn", "tv"), HOME)
+                    for a in actions_for(command("HassTurnOn", "robot_vacuum"), HOME)
                 ]
             )
 
     result = asyncio.run(main())
     assert not result.ok and result.attempts == 0
     assert result.error == (
-        "tv has no mqtt command_topic in home.yaml, so the mqtt sink cannot control it "
-        "(it has entity_id media_player.living_room_tv)"
+        "robot_vacuum has no mqtt command_topic in home.yaml, so the mqtt sink cannot "
+        "control it (it has entity_id vacuum.robot)"
     )
     time.sleep(0.2)
     assert subscriber.messages == []

@@ -112,3 +112,15 @@ def test_where_a_reading_stands_in_the_speech_grammar() -> None:
     )
     with pytest.raises(Exception, match="no rule <nope>"):
         PhraseGraph.from_jsgf(jsgf, "nope")
+
+
+def test_the_speech_grammar_hears_every_intent_the_templates_read(tmp_path: Path) -> None:
+    """Home Assistant's speech subset for its intents beyond the model's, and the project's
+    own sentences for newer ones: "pause the timer", "mute the tv"."""
+    path = tmp_path / "speech.jsgf"
+    path.write_text(build_jsgf(HOME, speech=True))
+    jsgf = pocketsphinx.Jsgf(str(path))
+    fsg = jsgf.build_fsg(jsgf.get_rule("commands.command"), pocketsphinx.LogMath(), 7.5)
+    for sentence in ("pause the timer", "mute the tv", "what time is it", "previous track",
+                     "set the bedroom fan to forty percent"):  # fmt: skip
+        assert fsg.accept(sentence), sentence

@@ -177,6 +177,16 @@ def test_templates_read_scenes_and_lists_by_their_names(understander: Understand
         ("movie_night",),
         "templates",
     )
+    for text, intent, targets in [
+        ("mute the tv", "HassMediaPlayerMute", ("tv",)),
+        ("mute the speakers", "HassMediaPlayerMute", ("tv",)),  # here: not the office's
+        ("unmute the television", "HassMediaPlayerUnmute", ("tv",)),
+        ("start mowing the lawn", "HassLawnMowerStartMowing", ("lawn_mower",)),
+        ("dock the lawn mower", "HassLawnMowerDock", ("lawn_mower",)),
+        ("set the bedroom fan to 40%", "HassFanSetSpeed", ("bedroom_fan",)),
+    ]:  # intents newer than the pinned templates: the project's own sentences
+        newer = reader.understand(text, here)
+        assert (newer.intent, newer.targets, newer.layer) == (intent, targets, "templates"), newer
     listed = reader.understand("add milk to my shopping list", here)
     assert listed.intent == "HassListAddItem"
     assert listed.slots == {"item": "milk", "name": "Shopping List"}

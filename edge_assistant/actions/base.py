@@ -73,6 +73,11 @@ SERVICES: dict[str, dict[str, str]] = {
     "HassSetVolumeRelative": {"media_player": "volume_step"},  # volume_up or volume_down
     "HassVacuumStart": {"vacuum": "start"},
     "HassVacuumReturnToBase": {"vacuum": "return_to_base"},
+    "HassMediaPlayerMute": {"media_player": "volume_mute"},
+    "HassMediaPlayerUnmute": {"media_player": "volume_mute"},
+    "HassLawnMowerStartMowing": {"lawn_mower": "start_mowing"},
+    "HassLawnMowerDock": {"lawn_mower": "dock"},
+    "HassFanSetSpeed": {"fan": "set_percentage"},
     "HassListAddItem": {"todo": "add_item"},
     "HassShoppingListAddItem": {"todo": "add_item"},
     "HassListCompleteItem": {"todo": "update_item"},
@@ -212,6 +217,10 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
     if intent == "HassSetVolume":
         _require(device, "volume")
         return {"volume_level": round(_percent(slots, "volume_level") / 100, 2)}
+    if intent in ("HassMediaPlayerMute", "HassMediaPlayerUnmute"):
+        return {"is_volume_muted": intent == "HassMediaPlayerMute"}
+    if intent == "HassFanSetSpeed":
+        return {"percentage": _percent(slots, "percentage")}
     if intent in ("HassListAddItem", "HassShoppingListAddItem"):
         return {"item": _item(slots)}
     if intent == "HassListCompleteItem":

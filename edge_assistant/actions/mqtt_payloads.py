@@ -86,8 +86,9 @@ VALUE_TOPICS: dict[tuple[str, str], tuple[str, str]] = {
 }
 MEDIA_SERVICES = {"turn_on", "turn_off", "media_play", "media_pause", "media_next_track",
                   "media_previous_track", "media_stop", "volume_set", "volume_up",
-                  "volume_down"}  # fmt: skip
+                  "volume_down", "volume_mute"}  # fmt: skip
 MEDIA_DATA = {"volume_level"}
+MEDIA_FLAGS = {"is_volume_muted"}
 # CSS colours, as Home Assistant turns a color_name into RGB.
 RGB: dict[str, tuple[int, int, int]] = {
     "white": (255, 255, 255), "black": (0, 0, 0), "red": (255, 0, 0),
@@ -128,7 +129,8 @@ def command_message(device: Device, action: Action) -> Message:
         status = {"status": "completed"} if action.service == "update_item" else {}
         message = Message(base, json.dumps({"command": action.service, "item": item, **status}))
     elif device.domain == "media_player" and action.service in MEDIA_SERVICES:
-        data = {k: _number(action.data, k) for k in action.data if k in MEDIA_DATA}
+        data: dict[str, Any] = {k: _number(action.data, k) for k in action.data if k in MEDIA_DATA}
+        data |= {k: bool(action.data[k]) for k in action.data if k in MEDIA_FLAGS}
         message = Message(base, json.dumps({"command": action.service, **data}))
     else:
         raise ActionRefused(f"no MQTT convention for {device.domain}.{action.service[:40]}")

@@ -30,6 +30,7 @@ from edge_assistant.home.model import Home
 from edge_assistant.understanding.intents import INTENTS
 from edge_assistant.understanding.phrasings import Template, local_rules
 
+EXTRA = Path(__file__).with_name("data") / "extra_sentences_en.yaml"
 TOP_KEYS = {"language", "intents", "lists", "expansion_rules", "skip_words", "responses"}
 BLOCK_KEYS = {"sentences", "slots", "requires_context", "excludes_context", "response",
               "metadata", "expansion_rules"}  # fmt: skip
@@ -81,15 +82,25 @@ def read_custom_sentences(home: Home) -> CustomSentences:
 
 
 @cache
+def extra_sentences() -> CustomSentences:
+    """The project's own sentences for intents newer than the pinned templates
+    (data/extra_sentences_en.yaml), read like a home's custom sentences."""
+    return _build([EXTRA])
+
+
+@cache
 def _read(folder: Path, stamp: tuple[tuple[str, int], ...]) -> CustomSentences:
     if not folder.is_dir():
         raise ConfigError(
             f"{folder}: the custom_sentences folder of home.yaml is not there; create it with "
             "files like custom_sentences/en/my_intents.yaml, or remove custom_sentences"
         )
+    return _build([folder / name for name, _ in stamp])
+
+
+def _build(paths: list[Path]) -> CustomSentences:
     merged: dict[str, Any] = {"language": "en", "intents": {}, "lists": {}, "expansion_rules": {}}
-    for name, _ in stamp:
-        path = folder / name
+    for path in paths:
         data = _load(path)
         merged["lists"].update(data.get("lists") or {})
         merged["expansion_rules"].update(data.get("expansion_rules") or {})

@@ -26,7 +26,7 @@ from hassil.expression import (
 )
 
 from edge_assistant.home.model import Home
-from edge_assistant.understanding.custom import read_custom_sentences
+from edge_assistant.understanding.custom import extra_sentences, read_custom_sentences
 from edge_assistant.understanding.intents import INTENTS, MODEL_INTENTS
 from edge_assistant.understanding.phrasings import (
     Template,
@@ -217,6 +217,8 @@ def build_jsgf(home: Home, grammar: str = "commands", speech: bool = False) -> s
     intent the template layer reads ("pause the timer"), not only the model's."""
     custom = read_custom_sentences(home)
     templates = ha_templates(speech, INTENTS if speech else MODEL_INTENTS) + own_templates()
+    if speech:  # the project's sentences for newer intents: heard, not learned by the model
+        templates += extra_sentences().templates()
     builder = JsgfBuilder(home, speech)
     builder.lists.update(custom.data["lists"])  # the home's own lists (wildcards are skipped)
     return builder.build(templates + custom.templates(), grammar)

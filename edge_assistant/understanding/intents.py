@@ -51,6 +51,12 @@ INTENTS: tuple[str, ...] = (
     "HassTimerStatus",
     "HassUnpauseTimer",
     "HassVacuumReturnToBase",
+    # newer than the pinned templates: read from understanding/data/extra_sentences_en.yaml
+    "HassMediaPlayerMute",
+    "HassMediaPlayerUnmute",
+    "HassLawnMowerStartMowing",
+    "HassLawnMowerDock",
+    "HassFanSetSpeed",
 )
 # Intents that act on the home's devices: a reading of one with no device to act on is not
 # understood ("no light in the Garage"), never an action on nothing.
@@ -59,6 +65,8 @@ DEVICE_INTENTS: frozenset[str] = frozenset({
     "HassSetPosition", "HassMediaPause", "HassMediaUnpause", "HassMediaNext",
     "HassMediaPrevious", "HassSetVolume", "HassSetVolumeRelative", "HassVacuumStart",
     "HassVacuumReturnToBase", "HassListAddItem", "HassListCompleteItem",
+    "HassMediaPlayerMute", "HassMediaPlayerUnmute", "HassLawnMowerStartMowing",
+    "HassLawnMowerDock", "HassFanSetSpeed",
 })  # fmt: skip
 
 # The only domain an intent can act on (Home Assistant's intent handlers say the same).
@@ -69,6 +77,9 @@ IMPLIED_DOMAIN: dict[str, str] = {
     "HassClimateGetTemperature": "climate", "HassVacuumStart": "vacuum",
     "HassVacuumReturnToBase": "vacuum", "HassGetWeather": "weather",
     "HassListAddItem": "todo", "HassListCompleteItem": "todo", "HassShoppingListAddItem": "todo",
+    "HassMediaPlayerMute": "media_player", "HassMediaPlayerUnmute": "media_player",
+    "HassLawnMowerStartMowing": "lawn_mower", "HassLawnMowerDock": "lawn_mower",
+    "HassFanSetSpeed": "fan",
 }  # fmt: skip
 
 # Slots that name what to act on (values are canonical names from home.yaml, or a domain).
@@ -94,6 +105,7 @@ VALUE_SLOTS: tuple[str, ...] = (
     "item",  # words said: a list item
     "message",  # words said: what to broadcast
     "response",  # HassRespond's fixed answer key
+    "percentage",  # fan speed, percent 0-100
 )
 SLOTS: tuple[str, ...] = TARGET_SLOTS + VALUE_SLOTS
 

@@ -20,7 +20,7 @@ from hassil.intents import SlotList, TextSlotList
 
 from edge_assistant.home.model import Home
 from edge_assistant.understanding.context import Context
-from edge_assistant.understanding.custom import read_custom_sentences
+from edge_assistant.understanding.custom import extra_sentences, read_custom_sentences
 from edge_assistant.understanding.phrasings import ha_data
 
 # Slots whose values are names from the home; every other slot is a value (a number, a
@@ -41,7 +41,7 @@ class TemplateMatch:
 class TemplateLayer:
     def __init__(self, home: Home, data: dict[str, Any] | None = None) -> None:
         self.home = home
-        base = data if data is not None else ha_data()
+        base = with_custom(data if data is not None else ha_data(), extra_sentences().data)
         self.intents = Intents.from_dict(with_custom(base, read_custom_sentences(home).data))
         self.lists = slot_lists(home)
         self._area_names = {a.id: a.name for a in home.areas}
