@@ -176,6 +176,8 @@ def test_durations_and_clock_answers_are_said_plainly() -> None:
     assert spoken_answer(said("HassGetCurrentTime"), at) == "It is 7:05."
     assert spoken_answer(said("HassGetCurrentDate"), at) == "Today is Saturday, 5 December 2026."
     assert spoken_answer(said("HassTurnOn"), at) is None
+    hello = Command(text="hi", intent="HassRespond", confidence=1.0, response="hello")
+    assert spoken_answer(hello, at) == "Hello."
 
 
 # --- by voice, through `edge-assistant run` --------------------------------------------------

@@ -198,6 +198,14 @@ def test_templates_read_scenes_and_lists_by_their_names(understander: Understand
         actions_for(nowhere, HOME)
 
 
+def test_chat_gets_the_assistants_own_answer(understander: Understander) -> None:
+    from edge_assistant.daemon.answers import spoken_answer
+
+    asked = understander.understand("are you always listening", Context())
+    assert (asked.intent, asked.response) == ("HassRespond", "listening")
+    assert "stays on this device" in (spoken_answer(asked) or "")
+
+
 def test_a_sentence_the_templates_do_not_match_goes_to_the_model(
     understander: Understander,
 ) -> None:

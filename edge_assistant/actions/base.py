@@ -86,7 +86,7 @@ MAX_ITEM_CHARS = 100  # a list item is a few words; longer is not an item
 # Understood, but not a device action: the caller answers or handles them itself.
 NOT_ACTIONS = frozenset({
     "HassGetState", "HassNevermind", "HassGetCurrentTime", "HassGetCurrentDate",
-    "HassClimateGetTemperature", "HassGetWeather",
+    "HassClimateGetTemperature", "HassGetWeather", "HassRespond",
     "HassStartTimer", "HassCancelTimer", "HassCancelAllTimers", "HassIncreaseTimer",
     "HassDecreaseTimer", "HassPauseTimer", "HassUnpauseTimer", "HassTimerStatus",
 })  # fmt: skip

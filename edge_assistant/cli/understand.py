@@ -37,11 +37,12 @@ def understand_command(
     models_dir: Annotated[Path | None, typer.Option(help="Bundle folder.")] = None,
 ) -> None:
     """Read sentences from stdin (plain text, or JSON objects with "text" and an optional
-    "context") and write one JSON line each: text, intent, slots, confidence, ms.
+    "context") and write one JSON line each: text, intent, slots, confidence, targets,
+    layer ("templates": Home Assistant's matcher; "model": the fusion model), ms.
 
     Slot values are the home's canonical names; "intent": null with a "reason" means the
-    sentence was not understood. A malformed input line gets an "error" line and the rest
-    goes on.
+    sentence was not understood. The home's custom sentences (home.yaml custom_sentences)
+    are read too. A malformed input line gets an "error" line and the rest goes on.
     """
     try:
         the_home = load_home(home)

@@ -142,6 +142,7 @@ class Command:
     needs_verification: bool = False  # a sensitive target: verify the speaker and confirm
     reason: str | None = None  # why it was not understood
     layer: str | None = None  # which layer read it: "templates" or "model"
+    response: str | None = None  # the template's response key (HassRespond: which answer)
 
     @property
     def understood(self) -> bool:
@@ -160,4 +161,6 @@ class Command:
             out["reason"] = self.reason
         if self.layer:
             out["layer"] = self.layer
+        if self.response:
+            out["response"] = self.response
         return out

@@ -66,6 +66,8 @@ class Understander:
             command = Command(text=text, intent=None, reason=reason)
         elif (matched := self.templates.match(cleaned, context)) is not None:
             command = self.resolver.from_slots(cleaned, matched.intent, matched.slots)
+            if matched.intent == "HassRespond":
+                command = replace(command, response=matched.response)
         else:
             tokens, encoded = self.encoder.token_states(cleaned)
             prediction = self.fusion.predict(
