@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
 from edge_assistant.errors import EdgeAssistantError
-from edge_assistant.home.model import CustomIntent, Device, Home
+from edge_assistant.home.model import PLACEHOLDER, CustomIntent, Device, Home
 from edge_assistant.understanding.intents import COLORS, INTENTS, Command
 
 INTENT_DOMAIN = "intent"  # the domain of a custom intent's action (home.yaml intents)
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
 class ActionError(EdgeAssistantError):
@@ -185,7 +183,7 @@ def intent_of(home: Home, action: Action) -> CustomIntent:
 
 def fill(template: str, data: dict[str, Any]) -> str:
     """``{slot}`` placeholders of a home.yaml text filled with the action's values."""
-    return _PLACEHOLDER.sub(lambda m: _plain(data.get(m.group(1), "")), template)
+    return PLACEHOLDER.sub(lambda m: _plain(data.get(m.group(1), "")), template)
 
 
 def _plain(value: Any) -> str:

@@ -132,7 +132,7 @@ class Policies(StrictModel):
     )
 
 
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")  # {slot} in a home.yaml intents text
 _SERVICE_NAME = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 
 
@@ -179,7 +179,7 @@ class CustomIntent(StrictModel):
             texts += [self.mqtt.topic, self.mqtt.payload]
         if self.service:
             texts += [self.service.entity_id or "", *map(str, self.service.data.values())]
-        return {name for text in texts for name in _PLACEHOLDER.findall(text)}
+        return {name for text in texts for name in PLACEHOLDER.findall(text)}
 
 
 class Home(StrictModel):
