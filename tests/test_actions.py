@@ -164,6 +164,22 @@ def one(results: list[ActionResult]) -> ActionResult:
             command("HassTurnOff", "kitchen_ceiling", "kitchen_counter", area="Kitchen"),
             [("light", "turn_off", {}), ("light", "turn_off", {})],
         ),
+        (
+            command(
+                "HassMediaSearchAndPlay", "tv", search_query=" the  beatles", media_class="album"
+            ),
+            [
+                (
+                    "media_player",
+                    "play_media",
+                    {"search_query": "the beatles", "media_class": "album"},
+                )
+            ],
+        ),
+        (
+            command("HassMediaSearchAndPlay", "tv", search_query="jazz", media_class=HOSTILE),
+            [("media_player", "play_media", {"search_query": "jazz"})],  # not a media class
+        ),
     ],
 )
 def test_commands_map_to_home_assistant_services(
@@ -179,10 +195,26 @@ def test_state_queries_and_timers_are_no_actions(intent: str) -> None:
     assert actions_for(command(intent, "kitchen_ceiling", minutes=5), HOME) == []
 
 
-@pytest.mark.parametrize("intent", ["HassMediaSearchAndPlay", "HassBroadcast"])
-def test_an_understood_intent_no_sink_does_yet_is_refused_saying_so(intent: str) -> None:
-    with pytest.raises(ActionRefused, match=f"I understood {intent}, but I cannot do that yet"):
-        actions_for(command(intent), HOME)
+def test_every_intent_of_home_assistants_templates_is_done_or_answered() -> None:
+    """No intent is understood only to be refused with "I cannot do that yet": each maps to
+    a service, a broadcast, or an answer the daemon gives itself (NOT_ACTIONS)."""
+    from edge_assistant.actions.base import NOT_ACTIONS, SERVICES
+    from edge_assistant.understanding.intents import INTENTS
+
+    undone = set(INTENTS) - set(SERVICES) - NOT_ACTIONS - {"HassBroadcast"}
+    assert undone == set()
+    for intent in SERVICES:  # and each is a known intent: nothing mapped by a typo
+        assert intent in INTENTS
+
+
+def test_a_broadcast_is_one_announcement_of_the_words_said() -> None:
+    actions = actions_for(command("HassBroadcast", message="  dinner   is ready "), HOME)
+    assert [(a.device_id, a.domain, a.service, a.data) for a in actions] == [
+        ("broadcast", "assist_satellite", "announce", {"message": "dinner is ready"})
+    ]
+    for message, why in (("", "needs words"), (HUGE, "at most 200"), ("hi\x07", "printable")):
+        with pytest.raises(ActionRefused, match=why):
+            actions_for(command("HassBroadcast", message=message), HOME)
 
 
 @pytest.mark.parametrize(
@@ -209,6 +241,9 @@ def test_an_understood_intent_no_sink_does_yet_is_refused_saying_so(intent: str)
         (command("HassListAddItem", "shopping_list", item=HUGE), "at most 100 characters"),
         (command("HassListAddItem", "shopping_list", item="milk\x00"), "printable text"),
         (command("HassListAddItem", "shopping_list", item=["milk"]), "needs words"),
+        (command("HassMediaSearchAndPlay", "tv", search_query=HUGE), "at most 100 characters"),
+        (command("HassMediaSearchAndPlay", "tv"), "what to play needs words"),
+        (command("HassMediaSearchAndPlay", "kitchen_ceiling", search_query="x"), "cannot apply"),
     ],
 )
 def test_commands_that_cannot_be_done_exactly_are_refused(cmd: Command, reason: str) -> None:
@@ -324,6 +359,7 @@ def test_mqtt_publishes_home_assistant_payloads_with_qos1(
         command("HassSetPosition", "water_main", position=25),
         command("HassListAddItem", "shopping_list", item='milk "#+/'),
         command("HassMediaPlayerMute", "tv"),
+        command("HassMediaSearchAndPlay", "tv", search_query="abbey road #", media_class="album"),
     ]
     expected = [
         (
@@ -340,6 +376,10 @@ def test_mqtt_publishes_home_assistant_payloads_with_qos1(
         ("home/garage/water_main/set/position", 25),
         ("home/lists/shopping/set", {"command": "add_item", "item": 'milk "#+/'}),
         ("home/living/tv/set", {"command": "volume_mute", "is_volume_muted": True}),
+        (
+            "home/living/tv/set",
+            {"command": "play_media", "search_query": "abbey road #", "media_class": "album"},
+        ),
     ]
 
     async def main() -> list[ActionResult]:
@@ -625,6 +665,13 @@ class FakeHomeAssistant:
         self.ws_errors: list[tuple[str, str]] = []  # (code, message) for the next calls
         self.stall_s = 0.0
         self.fail_5xx = 0
+        # what media_player.search_media finds (its service response, per player)
+        self.media: list[dict[str, Any]] = [
+            {"title": "Help!", "media_class": "album", "media_content_type": "album",
+             "media_content_id": "library://album/7", "can_play": False},
+            {"title": "Abbey Road", "media_class": "album", "media_content_type": "album",
+             "media_content_id": "library://album/1", "can_play": True},
+        ]  # fmt: skip
         self.states: dict[str, dict[str, Any]] = {
             "climate.thermostat": {
                 "entity_id": "climate.thermostat",
@@ -702,9 +749,17 @@ class FakeHomeAssistant:
             return web.Response(status=401, text="401: Unauthorized")
         return web.json_response({"message": "API running."})
 
+    def _response(self, service: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        """A service's response (only search_media has one here)."""
+        if service != "search_media":
+            return None
+        entity_id = data.get("entity_id")
+        return {entity_id: {"version": 1, "result": list(self.media)}}
+
     async def _service(self, request: web.Request) -> web.Response:
         path = request.match_info
-        self.calls.append((path["domain"], path["service"], await request.json()))
+        body = await request.json()
+        self.calls.append((path["domain"], path["service"], body))
         if not self._authorized(request):
             return web.Response(status=401, text="401: Unauthorized")
         if self.stall_s:
@@ -713,6 +768,9 @@ class FakeHomeAssistant:
         if self.fail_5xx:
             self.fail_5xx -= 1
             return web.Response(status=502, text="Bad Gateway")
+        if "return_response" in request.query:
+            response = self._response(path["service"], body)
+            return web.json_response({"changed_states": [], "service_response": response})
         return web.json_response([])
 
     async def _state(self, request: web.Request) -> web.Response:
@@ -769,7 +827,11 @@ class FakeHomeAssistant:
             elif self.ws_errors:
                 await ws.send_json(_error(message_id, *self.ws_errors.pop(0)))
             else:
-                await ws.send_json(_result(message_id, {"context": {"id": "c1"}, "response": None}))
+                data = {**message.get("service_data", {}), **message.get("target", {})}
+                response = self._response(message["service"], data)
+                await ws.send_json(
+                    _result(message_id, {"context": {"id": "c1"}, "response": response})
+                )
         else:
             await ws.send_json(_error(message_id, "unknown_command", "Unknown command."))
 
@@ -1197,5 +1259,136 @@ def test_volume_up_and_down_are_the_players_own_steps() -> None:
     assert [(a.service, a.data) for a in up] == [("volume_up", {})]
     down = actions_for(command("HassSetVolumeRelative", "tv", volume_step="down"), HOME)
     assert [a.service for a in down] == ["volume_down"]
-    with pytest.raises(ActionRefused, match="say a volume level"):
+    with pytest.raises(ActionRefused, match="volume is not known here"):
         actions_for(command("HassSetVolumeRelative", "tv", volume_step=20), HOME)
+
+
+# -- play what was said, broadcasts, relative volume ----------------------------------------
+
+
+@pytest.mark.usefixtures("hass_token")
+@pytest.mark.parametrize("websocket", [True, False])
+def test_home_assistant_plays_the_first_playable_result_of_its_search(websocket: bool) -> None:
+    """What Home Assistant's own HassMediaSearchAndPlay does: media_player.search_media (with
+    its service response), then play_media of the first result that can be played."""
+    play = command("HassMediaSearchAndPlay", "tv", search_query="abbey road", media_class="album")
+
+    async def main() -> tuple[FakeHomeAssistant, list[ActionResult]]:
+        async with (
+            FakeHomeAssistant() as server,
+            load_sink(ha_config(server, websocket=websocket), HOME) as sink,
+        ):
+            found = await sink.execute(one_action(play), in_s(3))
+            server.media = [{"title": "x", "media_content_id": "", "media_content_type": "album"}]
+            nothing = await sink.execute(one_action(play), in_s(3))
+            return server, [found, nothing]
+
+    server, (found, nothing) = asyncio.run(main())
+    assert found.ok and found.attempts == 2, found
+    assert found.detail["found"] == {
+        "media_content_id": "library://album/1",
+        "media_content_type": "album",
+    }
+    calls = (
+        [(m["service"], m["service_data"], m.get("return_response")) for m in server.ws_calls]
+        if websocket
+        else [(service, data, None) for _, service, data in server.calls]
+    )
+    search = {"search_query": "abbey road", "media_filter_classes": ["album"]}
+    tv = {} if websocket else {"entity_id": "media_player.living_room_tv"}
+    assert calls[:2] == [
+        ("search_media", {**search, **tv}, True if websocket else None),
+        ("play_media", {**found.detail["found"], **tv}, None),
+    ]
+    assert not nothing.ok and "found nothing to play for 'abbey road'" in (nothing.error or "")
+    assert [c[0] for c in calls[2:]] == ["search_media"]  # nothing played
+
+
+def one_action(cmd: Command) -> Action:
+    (action,) = actions_for(cmd, HOME)
+    return action
+
+
+@pytest.mark.usefixtures("hass_token")
+def test_home_assistant_broadcasts_on_every_satellite() -> None:
+    async def main() -> tuple[FakeHomeAssistant, ActionResult]:
+        async with FakeHomeAssistant() as server, load_sink(ha_config(server), HOME) as sink:
+            said = command("HassBroadcast", message="dinner is ready")
+            return server, await sink.execute(one_action(said), in_s(3))
+
+    server, result = asyncio.run(main())
+    assert result.ok, result
+    assert server.ws_calls == [
+        {
+            "type": "call_service",
+            "domain": "assist_satellite",
+            "service": "announce",
+            "service_data": {"message": "dinner is ready"},
+            "target": {"entity_id": "all"},
+        }
+    ]
+
+
+def test_mqtt_broadcast_is_said_by_the_other_assistants_not_the_sender(
+    mosquitto_broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    """A broadcast goes to <base_topic>/broadcast; every other assistant of the home hears
+    it (on_broadcast), the sender does not; malformed and retained ones are ignored."""
+    said = command("HassBroadcast", message="dinner is ready")
+
+    async def main() -> tuple[ActionResult, dict[str, list[tuple[str, str]]]]:
+        heard: dict[str, list[tuple[str, str]]] = {"kitchen": [], "office": []}
+        configs = {name: mqtt_config(mosquitto_broker, client_id=name) for name in heard}
+        old = json.dumps({"from": "old", "message": "m"})  # retained: old news when they connect
+        subscriber.publish("edge-assistant/broadcast", old, retain=True)
+        async with (
+            load_sink(configs["kitchen"], HOME) as kitchen,
+            load_sink(configs["office"], HOME) as office,
+        ):
+            kitchen.on_broadcast = lambda *m: heard["kitchen"].append(m)
+            office.on_broadcast = lambda *m: heard["office"].append(m)
+            result = await kitchen.execute(one_action(said), in_s(3))
+            junk = ["[[[[" * 5000, '{"from": "a/b", "message": "x"}', '{"from": "x"}',
+                    json.dumps({"from": "evil", "message": "y" * 500}), "not json"]  # fmt: skip
+            for payload in junk:
+                subscriber.publish("edge-assistant/broadcast", payload)
+            await _until(lambda: heard["office"])
+            await asyncio.sleep(0.3)  # the junk and the retained one had their chance
+        return result, heard
+
+    result, heard = asyncio.run(main())
+    assert result.ok and result.detail["topic"] == "edge-assistant/broadcast", result
+    assert heard == {"kitchen": [], "office": [("kitchen", "dinner is ready")]}
+
+
+def test_a_relative_volume_by_a_number_is_worked_out_from_the_players_level(
+    tmp_path: Path,
+) -> None:
+    """ "Turn the volume up by 10": from the player's level where the sink knows it (Home
+    Assistant's volume_level), else refused rather than guessed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from edge_assistant.config.journal import JournalConfig
+    from edge_assistant.daemon.acting import Actor
+    from edge_assistant.journal.journal import Journal
+
+    class Sink(LogSink):
+        async def get_state(self, device_id: str) -> dict[str, Any] | None:
+            level = {"tv": 0.45}.get(device_id)
+            return None if level is None else {"state": "on", "attributes": {"volume_level": level}}
+
+    sink = Sink(LogSinkConfig(type="log"), HOME)
+    with Journal(JournalConfig(path=tmp_path / "j.sqlite3")) as journal:
+        actor = Actor(sink, journal, ThreadPoolExecutor(1), 5.0)
+
+        async def main() -> list[list[dict[str, Any]]]:
+            said = [("tv", 10), ("tv", -60), ("office_speaker", 10)]
+            commands = [command("HassSetVolumeRelative", d, volume_step=n) for d, n in said]
+            return [await actor.act(c, HOME, None, in_s(3)) for c in commands]
+
+        up, down, unknown = asyncio.run(main())
+    assert [(a["service"], a["data"], a["ok"]) for a in up] == [
+        ("volume_set", {"volume_level": 0.55}, True)
+    ]
+    assert [a["data"] for a in down] == [{"volume_level": 0.0}]
+    assert not unknown[0]["ok"] and "volume is not known here" in unknown[0]["error"]

@@ -108,3 +108,45 @@ def test_scenes_and_custom_intents_by_voice_with_home_assistant(
         ("scene", "turn_on", {"entity_id": f"scene.{mood}"}),
     ]
     assert mood in ("party", "romantic")
+
+
+def test_volume_by_a_number_and_a_broadcast_from_another_room_over_mqtt(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """ "Turn up the volume by ten" from the TV's level on its retained state topic (30% ->
+    40%), and another assistant's broadcast on the broker said aloud, naming the sender."""
+    if MOSQUITTO is None:
+        pytest.skip(SKIP_REASON)
+    home = tmp_path / "home.yaml"
+    tv = "mqtt: {command_topic: home/living/tv/set}"
+    home.write_text(ALL_DOMAINS.read_text().replace(
+        tv, tv.replace("}", ", state_topic: home/living/tv/state}")))  # fmt: skip
+    audio = say_wav(tmp_path / "commands.wav", ("turn up the volume by ten", 6.0))
+    with Mosquitto(tmp_path) as broker:
+        sink = {"type": "mqtt", "host": broker.host, "port": broker.port}
+        config = device_config(
+            tmp_path, daemon={"health_port": 0, "speak": False, "area": "living_room"},
+            actions={"sink": sink},
+        )  # fmt: skip
+        subscriber = Subscriber(broker, "home/living/tv/set")
+        try:
+            subscriber.publish(
+                "home/living/tv/state", json.dumps({"state": "playing", "volume_level": 0.3}),
+                retain=True,
+            )  # fmt: skip
+            with Daemon(tmp_path, config, models_dir, "--home", str(home),
+                        "--audio-file", str(audio), "--realtime") as daemon:  # fmt: skip
+                daemon.wait_log("connected to MQTT broker", timeout=120)
+                message = {"from": "kitchen-satellite", "message": "dinner is ready"}
+                subscriber.publish("edge-assistant/broadcast", json.dumps(message))
+                daemon.wait_log("say: Message from kitchen satellite: dinner is ready")
+                assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+            messages = subscriber.wait_for(1)
+        finally:
+            subscriber.close()
+    assert [(o["intent"], o["targets"]) for o in daemon.outcomes] == [
+        ("HassSetVolumeRelative", ["tv"])
+    ], daemon.outcomes
+    assert [json.loads(payload) for _, payload, _, _ in messages] == [
+        {"command": "volume_set", "volume_level": 0.4}
+    ]

@@ -213,3 +213,89 @@ def test_a_spoken_timer_ends_aloud_and_outlives_a_restart(tmp_path: Path, models
     answer = daemon.outcomes[0]
     assert answer["intent"] == "HassTimerStatus", daemon.outcomes
     assert answer["said"].startswith(f"The {minutes[1]} minute timer has "), answer
+
+
+# --- a command done when its timer ends ------------------------------------------------------
+
+
+def _assistant(tmp_path: Path, models_dir: Path):
+    import dataclasses
+
+    import soundfile as sf
+
+    from edge_assistant.audio.synthesize import silence
+    from edge_assistant.config.device import load_device_config
+    from edge_assistant.daemon.build import build
+    from tests.conftest import REPO
+
+    device = load_device_config("cpu")
+    cfg = device.config
+    device = dataclasses.replace(device, config=cfg.model_copy(update={
+        "journal": cfg.journal.model_copy(update={"path": tmp_path / "journal.sqlite3"}),
+        "daemon": cfg.daemon.model_copy(update={"speak": False, "health_port": 0,
+                                                 "area": "kitchen"}),
+    }))  # fmt: skip
+    audio = tmp_path / "quiet.wav"
+    sf.write(audio, silence(0.5), 16000)
+    assistant, _, _ = build(device, REPO / "examples" / "home.yaml", audio, None, False, models_dir)
+    return assistant
+
+
+def typed(text: str):
+    from edge_assistant.audio.asr.two_pass import Recognition
+    from edge_assistant.audio.listener import TranscriptEvent
+    from edge_assistant.daemon.outcome import Heard
+
+    return Heard.of(TranscriptEvent(Recognition(text, "typed", True, ()), 0, 16000, 17000, 5.0),
+                    None, None)  # fmt: skip
+
+
+def test_a_command_for_later_is_checked_when_set_and_done_when_its_timer_ends(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """ "Turn off the kitchen lights in 2 seconds" (Home Assistant: a timer with a
+    conversation_command) turns them off when the timer ends, not at once and not never; a
+    command that could not be done is refused when it is said, with no timer set."""
+    assistant = _assistant(tmp_path, models_dir)
+    lights = {d.id for d in assistant.home.devices if d.domain == "light" and d.area == "kitchen"}
+
+    async def main():
+        stop = asyncio.Event()
+        task = asyncio.create_task(assistant.timers.run(stop))
+        try:
+            set_it = await assistant.handle(typed("turn off the kitchen lights in 2 seconds"))
+            at_once = list(assistant.sink.done)
+            refused = [
+                await assistant.handle(typed(text))
+                for text in ("unlock the front door in 5 minutes",
+                             "what time is it in 5 minutes", "turn on the garage in 5 minutes")
+            ]  # fmt: skip
+            for _ in range(100):
+                if assistant.sink.done:
+                    break
+                await asyncio.sleep(0.05)
+            return set_it, at_once, refused
+        finally:
+            stop.set()
+            assistant.timers._wake()
+            await asyncio.wait_for(task, 5)
+            assistant.close()
+
+    set_it, at_once, refused = asyncio.run(main())
+    assert set_it.command["intent"] == "HassStartTimer", set_it
+    assert set_it.said == "I will turn off the kitchen lights in 2 seconds.", set_it
+    assert at_once == []  # not now
+    done = assistant.sink.done
+    assert {a.device_id for a in done} == lights and {a.service for a in done} == {"turn_off"}
+    later = assistant.outcomes[-1]
+    assert later.text == "turn off the kitchen lights" and later.decision == "allow"
+    assert later.said == ""  # done quietly, as asked
+    assert [o.said.split(":")[0] for o in refused] == ["I cannot do that later"] * 3, refused
+    assert "sensitive" in refused[0].said and "only a command" in refused[1].said
+    assert [t.command for t in assistant.timers.live] == []  # none of the refused was set
+    rows = (
+        sqlite3.connect(tmp_path / "journal.sqlite3")
+        .execute("SELECT decision, reason FROM decisions WHERE utterance_id IS NULL")
+        .fetchall()
+    )
+    assert rows == [("allow", "the 2 second timer ended")]

@@ -5,7 +5,8 @@ An Action is a Home Assistant service call on one device of the home (``light.tu
 list (Home Assistant's colours), never text from the transcript, so no sink ever puts words
 that were spoken into a topic, a URL or a payload; the one exception is a list item ("add
 milk to the shopping list"), words by nature, which go into the payload as trimmed,
-printable, bounded text and never into a topic.
+printable, bounded text and never into a topic; so do what to play ("play the Beatles") and
+a message broadcast to the home's other satellites.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -22,6 +24,10 @@ from edge_assistant.home.model import PLACEHOLDER, CustomIntent, Device, Home
 from edge_assistant.understanding.intents import COLORS, INTENTS, Command
 
 INTENT_DOMAIN = "intent"  # the domain of a custom intent's action (home.yaml intents)
+# A broadcast ("tell everyone dinner is ready") is an announcement on every other satellite
+# of the home, Home Assistant's assist_satellite.announce: no device of home.yaml.
+BROADCAST_DOMAIN = "assist_satellite"
+BROADCAST = "broadcast"  # its device_id
 
 
 class ActionError(EdgeAssistantError):
@@ -79,8 +85,18 @@ SERVICES: dict[str, dict[str, str]] = {
     "HassListAddItem": {"todo": "add_item"},
     "HassShoppingListAddItem": {"todo": "add_item"},
     "HassListCompleteItem": {"todo": "update_item"},
+    # what to play, by the words said: the sink searches the player's media and plays the
+    # best match (Home Assistant: media_player.search_media, then play_media)
+    "HassMediaSearchAndPlay": {"media_player": "play_media"},
 }
-MAX_ITEM_CHARS = 100  # a list item is a few words; longer is not an item
+MAX_ITEM_CHARS = 100  # a list item, a search: a few words; longer is not one
+MAX_MESSAGE_CHARS = 200  # a broadcast message: a sentence or two
+# Home Assistant's media classes (MediaClass) a search may be narrowed to.
+MEDIA_CLASSES = frozenset({
+    "album", "app", "artist", "channel", "composer", "directory", "episode", "game", "genre",
+    "image", "movie", "music", "playlist", "podcast", "season", "track", "tv_show", "url",
+    "video",
+})  # fmt: skip
 # Understood, but not a device action: the caller answers or handles them itself.
 NOT_ACTIONS = frozenset({
     "HassGetState", "HassNevermind", "HassGetCurrentTime", "HassGetCurrentDate",
@@ -133,6 +149,9 @@ def actions_for(command: Command, home: Home) -> list[Action]:
         return custom_actions(command, home)
     if command.intent in NOT_ACTIONS:
         return []
+    if command.intent == "HassBroadcast":
+        message = _words(command.slots, "message", MAX_MESSAGE_CHARS, "a broadcast")
+        return [Action(BROADCAST, BROADCAST_DOMAIN, "announce", {"message": message})]
     services = SERVICES.get(command.intent)
     if services is None and command.intent in INTENTS:
         raise ActionRefused(f"I understood {command.intent}, but I cannot do that yet")
@@ -220,9 +239,15 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
     if intent == "HassFanSetSpeed":
         return {"percentage": _percent(slots, "percentage")}
     if intent in ("HassListAddItem", "HassShoppingListAddItem"):
-        return {"item": _item(slots)}
+        return {"item": _words(slots, "item", MAX_ITEM_CHARS, "a list item")}
     if intent == "HassListCompleteItem":
-        return {"item": _item(slots), "status": "completed"}
+        return {"item": _words(slots, "item", MAX_ITEM_CHARS, "a list item"), "status": "completed"}
+    if intent == "HassMediaSearchAndPlay":
+        query = _words(slots, "search_query", MAX_ITEM_CHARS, "what to play")
+        media_class = slots.get("media_class")
+        return {"search_query": query} | (
+            {"media_class": media_class} if media_class in MEDIA_CLASSES else {}
+        )
     if intent == "HassClimateSetTemperature":
         _require(device, "temperature")
         return {"temperature": _number(slots, "temperature", -50, 150)}
@@ -231,23 +256,27 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
 
 def _volume_step(slots: dict[str, Any]) -> str:
     """ "turn it up" / "turn it down": one step of the player's own. A number ("up by 20")
-    needs the current level, which a sink may not know: refused rather than guessed."""
+    needs the current level: the daemon turns it into a level where the sink knows the
+    player's (daemon/acting.py); here it is refused rather than guessed."""
     step = slots.get("volume_step")
     if step in ("up", "down"):
         return f"volume_{step}"
-    raise ActionRefused('say a volume level ("volume to 40") instead of a step by a number')
+    raise ActionRefused(
+        "the player's volume is not known here, so a step by a number cannot be worked out: "
+        'say a level ("volume to 40") or "turn it up"'
+    )
 
 
-def _item(slots: dict[str, Any]) -> str:
-    """A list item as said: words (the one place spoken text goes into an action), trimmed,
-    printable, at most MAX_ITEM_CHARS."""
-    item = slots.get("item")
-    if not isinstance(item, str) or not item.strip():
-        raise ActionRefused("a list item needs words")
-    item = " ".join(item.split())
-    if len(item) > MAX_ITEM_CHARS or not item.isprintable():
-        raise ActionRefused(f"a list item is printable text of at most {MAX_ITEM_CHARS} characters")
-    return item
+def _words(slots: dict[str, Any], key: str, limit: int, what: str) -> str:
+    """Words as said (a list item, a search, a broadcast: the only places spoken text goes
+    into an action): trimmed, printable, at most ``limit`` characters."""
+    words = slots.get(key)
+    if not isinstance(words, str) or not words.strip():
+        raise ActionRefused(f"{what} needs words")
+    words = " ".join(words.split())
+    if len(words) > limit or not words.isprintable():
+        raise ActionRefused(f"{what} is printable text of at most {limit} characters")
+    return words
 
 
 def _require(device: Device, capability: str) -> None:
@@ -277,6 +306,18 @@ def device_in(home: Home, device_id: str) -> Device:
     raise ActionRefused(f"device {device_id[:80]!r} is not in the home; refused")
 
 
+def check_action(home: Home, action: Action) -> Device | CustomIntent | None:
+    """What an action stands for, refused when it is none of the home's: a device of its
+    domain, a custom intent of home.yaml, or None for a broadcast."""
+    if action.domain == INTENT_DOMAIN:
+        return intent_of(home, action)
+    if action.domain == BROADCAST_DOMAIN and action.device_id == BROADCAST:
+        if action.service != "announce" or not isinstance(action.data.get("message"), str):
+            raise ActionRefused("a broadcast is assist_satellite.announce with a message")
+        return None
+    return checked_device(home, action)
+
+
 def checked_device(home: Home, action: Action) -> Device:
     """The device an action is for, refusing one that is not in the home or not its domain
     (an Action can be built by hand, not only by actions_for)."""
@@ -300,6 +341,9 @@ class Sink(ABC):
 
     def __init__(self, home: Home) -> None:
         self.home = home
+        # set by the daemon: called on the event loop with (sender, message) for a broadcast
+        # of another assistant of the home (only a sink with a bus, mqtt, hears them)
+        self.on_broadcast: Callable[[str, str], None] | None = None
 
     async def start(self) -> None:
         """Open connections, read secrets. Raises ActionError for a configuration that

@@ -24,17 +24,20 @@ import logging
 import re
 import ssl
 import time
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
 
 from edge_assistant.actions.base import (
+    BROADCAST_DOMAIN,
     INTENT_DOMAIN,
     Action,
     ActionError,
     ActionRefused,
     ActionResult,
     Sink,
+    check_action,
     checked_device,
     device_in,
     fill,
@@ -66,6 +69,14 @@ RETRY_INITIAL_S = 0.2
 RETRY_MAX_S = 2.0
 MAX_BODY_BYTES = 262144
 Outcome = Literal["done", "refused", "retry"]
+
+
+@dataclass(frozen=True)
+class _Done:
+    ok: bool
+    error: str | None
+    attempts: int
+    response: Any = None  # Home Assistant's service response, when asked for
 
 
 class HomeAssistantSink(Sink):
@@ -262,37 +273,70 @@ class HomeAssistantSink(Sink):
         try:
             if action.domain == INTENT_DOMAIN:
                 call, entity_id = _intent_call(intent_of(self.home, action), action)
+            elif action.domain == BROADCAST_DOMAIN:
+                check_action(self.home, action)
+                entity_id = "all"  # every satellite of the home (Home Assistant's broadcast)
             else:
                 entity_id = _entity_id(checked_device(self.home, action))
             if not _SERVICE.match(call.service):
                 raise ActionRefused(f"not a service name: {call.service[:40]!r}")
-            body = {**call.data, **({"entity_id": entity_id} if entity_id else {})}
-            _json(body)
+            _json(call.data)
         except ActionRefused as exc:
             return ActionResult(action, ok=False, error=str(exc))
-        attempts, error, pause = 0, "deadline passed before the first try", RETRY_INITIAL_S
         detail: dict[str, Any] = {"entity_id": entity_id}
+        searched = (call.domain, call.service) == ("media_player", "play_media") and (
+            "search_query" in call.data
+        )
+        if searched:  # Home Assistant plays what its search finds: two calls
+            search = Action(call.device_id, "media_player", "search_media", _search(call.data))
+            done = await self._retrying(search, entity_id, deadline, detail, response=True)
+            if done.ok:
+                found = _first_playable(done.response, entity_id, call.data["search_query"])
+                if isinstance(found, str):
+                    done = _Done(False, found, done.attempts)
+                else:
+                    detail["found"] = found
+                    play = Action(call.device_id, "media_player", "play_media", found)
+                    more = await self._retrying(play, entity_id, deadline, detail)
+                    done = _Done(more.ok, more.error, done.attempts + more.attempts)
+        else:
+            done = await self._retrying(call, entity_id, deadline, detail)
+        if done.ok:
+            log.info("did %s: %s.%s %s", action.device_id, call.domain, call.service, call.data)
+        ms = (time.monotonic() - start) * 1000
+        return ActionResult(action, done.ok, done.error, done.attempts, ms, detail)
 
-        def result(ok: bool, error: str | None = None) -> ActionResult:
-            ms = (time.monotonic() - start) * 1000
-            return ActionResult(action, ok, error, attempts, ms, detail)
-
+    async def _retrying(
+        self,
+        call: Action,
+        entity_id: str | None,
+        deadline: float,
+        detail: dict[str, Any],
+        response: bool = False,
+    ) -> _Done:
+        """One service call, over the WebSocket while it is up, else REST, retried until
+        ``deadline``; with ``response``, Home Assistant's service response too."""
+        body = {**call.data, **({"entity_id": entity_id} if entity_id else {})}
+        attempts, error, pause = 0, "deadline passed before the first try", RETRY_INITIAL_S
         while (remaining := deadline - time.monotonic()) > 0:
             attempts += 1
             socket = self._socket
             if socket is not None and socket.lost is None:
-                outcome, why = await self._over_socket(socket, call, entity_id, remaining, detail)
+                outcome, why, answer = await self._over_socket(
+                    socket, call, entity_id, remaining, detail, response
+                )
             else:
-                outcome, why = await self._over_rest(call, body, remaining, detail)
+                outcome, why, answer = await self._over_rest(
+                    call, body, remaining, detail, response
+                )
             if outcome == "done":
-                log.info("did %s: %s.%s %s", action.device_id, call.domain, call.service, body)
-                return result(True)
+                return _Done(True, None, attempts, answer)
             if outcome == "refused":
-                return result(False, why)
+                return _Done(False, why, attempts)
             error = why
             await asyncio.sleep(max(0.0, min(pause, deadline - time.monotonic())))
             pause = min(pause * 2, RETRY_MAX_S)
-        return result(False, error)
+        return _Done(False, error, attempts)
 
     async def _over_socket(
         self,
@@ -301,7 +345,8 @@ class HomeAssistantSink(Sink):
         entity_id: str | None,
         limit_s: float,
         detail: dict[str, Any],
-    ) -> tuple[Outcome, str]:
+        response: bool = False,
+    ) -> tuple[Outcome, str, Any]:
         detail.update(transport="websocket", url=self.ws_url)
         detail.pop("status", None)
         message = {
@@ -310,39 +355,50 @@ class HomeAssistantSink(Sink):
             "service": action.service,
             "service_data": dict(action.data),
             **({"target": {"entity_id": entity_id}} if entity_id else {}),
+            **({"return_response": True} if response else {}),
         }
         try:
             answer = await socket.request(message, min(self.config.timeout_s, limit_s))
         except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
-            return "retry", f"Home Assistant unreachable ({self.config.url}): {describe_error(exc)}"
+            why = f"Home Assistant unreachable ({self.config.url}): {describe_error(exc)}"
+            return "retry", why, None
         if answer.get("success") is True:
-            return "done", ""
+            result = answer.get("result")
+            return "done", "", result.get("response") if isinstance(result, dict) else None
         code, text = error_of(answer)
         detail["code"] = code
         if code in WS_RETRIED:
-            return "retry", f"Home Assistant failed ({self.config.url}, {code}): {text}"
+            return "retry", f"Home Assistant failed ({self.config.url}, {code}): {text}", None
         what = f"{action.domain}.{action.service} on {entity_id}"
-        return "refused", f"Home Assistant refused {what} ({code}): {text}"
+        return "refused", f"Home Assistant refused {what} ({code}): {text}", None
 
     async def _over_rest(
-        self, action: Action, body: dict[str, Any], limit_s: float, detail: dict[str, Any]
-    ) -> tuple[Outcome, str]:
+        self,
+        action: Action,
+        body: dict[str, Any],
+        limit_s: float,
+        detail: dict[str, Any],
+        response: bool = False,
+    ) -> tuple[Outcome, str, Any]:
         url = f"{self.config.url}/api/services/{action.domain}/{action.service}"
         detail.update(transport="rest", url=url)
         detail.pop("code", None)
         try:
-            status, text = await self._call("POST", url, body, limit_s)
+            status, text = await self._call(
+                "POST", url + ("?return_response" if response else ""), body, limit_s, response
+            )
         except (TimeoutError, aiohttp.ClientError) as exc:
-            return "retry", f"Home Assistant unreachable ({self.config.url}): {describe_error(exc)}"
+            why = f"Home Assistant unreachable ({self.config.url}): {describe_error(exc)}"
+            return "retry", why, None
         detail["status"] = status
         if status < 300:
-            return "done", ""
+            return "done", "", _service_response(text) if response else None
         if status in (401, 403):
-            return "refused", self._rejected(str(status))
+            return "refused", self._rejected(str(status)), None
         if status < 500:
             what = f"{action.domain}.{action.service} on {body.get('entity_id', 'no entity')}"
-            return "refused", f"Home Assistant refused {what} ({status}): {text}"
-        return "retry", f"Home Assistant failed ({self.config.url}, {status}): {text}"
+            return "refused", f"Home Assistant refused {what} ({status}): {text}", None
+        return "retry", f"Home Assistant failed ({self.config.url}, {status}): {text}", None
 
     async def get_state(self, device_id: str) -> dict[str, Any] | None:
         """The entity's state and attributes: from the WebSocket's cache while it is up, else
@@ -392,6 +448,37 @@ class HomeAssistantSink(Sink):
             f"Home Assistant rejected the token from {self.token_source} ({why}): create a "
             f"long-lived access token in your Home Assistant profile"
         )
+
+
+def _search(data: dict[str, Any]) -> dict[str, Any]:
+    """media_player.search_media's data for a play-what-was-said action."""
+    media_class = data.get("media_class")
+    return {"search_query": data["search_query"]} | (
+        {"media_filter_classes": [media_class]} if media_class else {}
+    )
+
+
+def _service_response(text: str) -> Any:
+    """The service response of a REST call made with ``?return_response``."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    return body.get("service_response") if isinstance(body, dict) else None
+
+
+def _first_playable(response: Any, entity_id: str | None, query: str) -> dict[str, str] | str:
+    """play_media's data for the first playable result of search_media's response, or why
+    there is none (what Home Assistant's HassMediaSearchAndPlay does)."""
+    results = response.get(entity_id) if isinstance(response, dict) else None
+    items = results.get("result") if isinstance(results, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("can_play") is False:
+            continue
+        content_id, content_type = item.get("media_content_id"), item.get("media_content_type")
+        if isinstance(content_id, str) and isinstance(content_type, str) and content_id:
+            return {"media_content_id": content_id, "media_content_type": content_type}
+    return f"found nothing to play for {query!r} on {entity_id}"
 
 
 def _intent_call(custom: CustomIntent, action: Action) -> tuple[Action, str | None]:

@@ -7,15 +7,7 @@ import json
 import logging
 import time
 
-from edge_assistant.actions.base import (
-    INTENT_DOMAIN,
-    Action,
-    ActionRefused,
-    ActionResult,
-    Sink,
-    checked_device,
-    intent_of,
-)
+from edge_assistant.actions.base import Action, ActionRefused, ActionResult, Sink, check_action
 from edge_assistant.config.actions import LogSinkConfig
 from edge_assistant.home.model import Home
 
@@ -35,10 +27,7 @@ class LogSink(Sink):
     async def execute(self, action: Action, deadline: float) -> ActionResult:
         start = time.monotonic()
         try:
-            if action.domain == INTENT_DOMAIN:
-                intent_of(self.home, action)
-            else:
-                checked_device(self.home, action)
+            check_action(self.home, action)
         except ActionRefused as exc:
             return ActionResult(action, ok=False, error=str(exc))
         if start > deadline:

@@ -29,13 +29,20 @@ todo                command_topic                               {"command": "add
                                                                 (ours: HA has no MQTT to-do)
 media_player        command_topic                               {"command": <service>, **data}
                                                                 (Home Assistant has no MQTT
-                                                                media player; ours is JSON)
+                                                                media player; ours is JSON);
+                                                                play_media: "search_query":
+                                                                <words>, "media_class"
+broadcast           <base_topic>/broadcast                      {"from": <client_id>,
+                                                                "message": <words>} (ours:
+                                                                every other edge-assistant of
+                                                                the home says it)
 ==================  ==========================================  ===============================
 
 Every topic is the device's ``command_topic`` from home.yaml or that plus a fixed suffix
 from this table (a custom intent's, from home.yaml ``intents``, filled with list values);
 every payload is a constant of this table or JSON built from numbers and Home Assistant
-colour names, except a to-do item: words said, trimmed, printable and bounded, in JSON.
+colour names, except words said (a to-do item, what to play, a broadcast): trimmed,
+printable and bounded, in JSON.
 Nothing said reaches a topic.
 """
 
@@ -86,8 +93,9 @@ VALUE_TOPICS: dict[tuple[str, str], tuple[str, str]] = {
 }
 MEDIA_SERVICES = {"turn_on", "turn_off", "media_play", "media_pause", "media_next_track",
                   "media_previous_track", "media_stop", "volume_set", "volume_up",
-                  "volume_down", "volume_mute"}  # fmt: skip
+                  "volume_down", "volume_mute", "play_media"}  # fmt: skip
 MEDIA_DATA = {"volume_level"}
+MEDIA_WORDS = {"search_query", "media_class"}  # checked by actions_for
 MEDIA_FLAGS = {"is_volume_muted"}
 # CSS colours, as Home Assistant turns a color_name into RGB.
 RGB: dict[str, tuple[int, int, int]] = {
@@ -131,6 +139,7 @@ def command_message(device: Device, action: Action) -> Message:
     elif device.domain == "media_player" and action.service in MEDIA_SERVICES:
         data: dict[str, Any] = {k: _number(action.data, k) for k in action.data if k in MEDIA_DATA}
         data |= {k: bool(action.data[k]) for k in action.data if k in MEDIA_FLAGS}
+        data |= {k: str(action.data[k]) for k in action.data if k in MEDIA_WORDS}
         message = Message(base, json.dumps({"command": action.service, **data}))
     else:
         raise ActionRefused(f"no MQTT convention for {device.domain}.{action.service[:40]}")

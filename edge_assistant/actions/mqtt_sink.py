@@ -1,5 +1,7 @@
 """The ``mqtt`` sink: commands to the command topics of home.yaml, device states from their
 (retained) state topics, and the assistant's own events on ``<base_topic>/<client_id>/<kind>``.
+A broadcast goes to ``<base_topic>/broadcast``; the other assistants of the home read it there
+and say it (``on_broadcast``).
 
 One background task holds the connection and reconnects with doubling waits while the sink
 runs; each connection gets a fresh client, so nothing queued for a dead connection is sent
@@ -22,18 +24,26 @@ import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
 
 from edge_assistant.actions.base import (
+    BROADCAST_DOMAIN,
     INTENT_DOMAIN,
+    MAX_MESSAGE_CHARS,
     Action,
     ActionError,
     ActionRefused,
     ActionResult,
     Sink,
+    check_action,
     checked_device,
     device_in,
     intent_of,
 )
 from edge_assistant.actions.credentials import broker_login
-from edge_assistant.actions.mqtt_payloads import check_topic, command_message, intent_message
+from edge_assistant.actions.mqtt_payloads import (
+    Message,
+    check_topic,
+    command_message,
+    intent_message,
+)
 from edge_assistant.config.actions import MqttSinkConfig
 from edge_assistant.home.model import Home
 
@@ -42,6 +52,7 @@ log = logging.getLogger("edge_assistant.actions.mqtt")
 _KIND = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_EVENT_BYTES = 65536
 MAX_STATE_BYTES = 65536
+MAX_BROADCAST_BYTES = 1024
 RETRY_PAUSE_S = 0.1  # after a refused publish, before the next try
 
 
@@ -56,6 +67,7 @@ class MqttSink(Sink):
             d.mqtt.state_topic: d.id for d in home.devices if d.mqtt and d.mqtt.state_topic
         }
         self._states: dict[str, dict[str, Any]] = {}
+        self.broadcast_topic = f"{config.base_topic}/broadcast"
         self._client: aiomqtt.Client | None = None
         self._up = asyncio.Event()
         self._lost = asyncio.Event()  # of the current connection
@@ -112,7 +124,10 @@ class MqttSink(Sink):
                     if not first.done():
                         first.set_result(None)
                     async for message in client.messages:
-                        self._on_state(message)
+                        if message.topic.value == self.broadcast_topic:
+                            self._on_broadcast(message)
+                        else:
+                            self._on_state(message)
             except aiomqtt.MqttError as exc:
                 self._last_error = str(exc) or type(exc).__name__
                 if not first.done():
@@ -139,8 +154,8 @@ class MqttSink(Sink):
             delay = min(delay * 2, self.config.reconnect_max_s)
 
     async def _connected(self, client: aiomqtt.Client) -> None:
-        if self._state_topics:
-            await client.subscribe([(t, self.config.qos) for t in self._state_topics])
+        topics = [*self._state_topics, self.broadcast_topic]
+        await client.subscribe([(t, self.config.qos) for t in topics])
         self._client = client
         self._lost = asyncio.Event()
         self._up.set()
@@ -215,6 +230,10 @@ class MqttSink(Sink):
         try:
             if action.domain == INTENT_DOMAIN:
                 message = intent_message(intent_of(self.home, action), action)
+            elif action.domain == BROADCAST_DOMAIN:
+                check_action(self.home, action)
+                body = {"from": self.config.client_id, "message": action.data["message"]}
+                message = Message(self.broadcast_topic, json.dumps(body))
             else:
                 message = command_message(checked_device(self.home, action), action)
         except ActionRefused as exc:
@@ -251,6 +270,15 @@ class MqttSink(Sink):
             self.events_dropped += 1
             log.warning("event %s dropped (%d so far): %s", kind, self.events_dropped, error)
 
+    def _on_broadcast(self, message: aiomqtt.Message) -> None:
+        """Another assistant's broadcast, handed to ``on_broadcast``; our own, a retained
+        one (old news) and anything malformed are ignored (malformed: logged)."""
+        heard = parse_broadcast(message.payload)
+        if heard is None:
+            log.warning("ignored a malformed broadcast on %s", self.broadcast_topic)
+        elif heard[0] != self.config.client_id and not message.retain and self.on_broadcast:
+            self.on_broadcast(*heard)
+
     def _on_state(self, message: aiomqtt.Message) -> None:
         device_id = self._state_topics.get(message.topic.value)
         raw = message.payload
@@ -263,6 +291,29 @@ class MqttSink(Sink):
             log.warning("state of %s ignored: %d bytes", device_id, len(raw))
             return
         self._states[device_id] = _parse_state(bytes(raw))
+
+
+_SENDER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def parse_broadcast(raw: Any) -> tuple[str, str] | None:
+    """(sender, message) of a broadcast: a JSON object with a client_id-like "from" and a
+    printable "message" of at most MAX_MESSAGE_CHARS; None for anything else."""
+    if not isinstance(raw, bytes | bytearray) or len(raw) > MAX_BROADCAST_BYTES:
+        return None
+    try:
+        body = json.loads(bytes(raw).decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    sender, text = body.get("from"), body.get("message")
+    if not isinstance(sender, str) or not _SENDER.match(sender) or not isinstance(text, str):
+        return None
+    text = " ".join(text.split())
+    if not text or len(text) > MAX_MESSAGE_CHARS or not text.isprintable():
+        return None
+    return sender, text
 
 
 def _parse_state(raw: bytes) -> dict[str, Any]:

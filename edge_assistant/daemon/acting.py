@@ -8,6 +8,7 @@ import asyncio
 import logging
 import time
 from concurrent.futures import Executor
+from dataclasses import replace
 from typing import Any
 
 from edge_assistant.actions.base import ActionError, ActionResult, Sink, actions_for
@@ -32,7 +33,7 @@ class Actor:
         loop = asyncio.get_running_loop()
         done = []
         try:
-            planned = actions_for(command, home)
+            planned = [a for c in await self._absolute(command) for a in actions_for(c, home)]
         except ActionError as exc:  # e.g. brightness for a lamp that cannot dim
             return [{"device": None, "service": None, "data": {}, "ok": False,
                      "error": str(exc), "ms": 0.0}]  # fmt: skip
@@ -61,6 +62,32 @@ class Actor:
                          "data": action.data, "ok": result.ok, "error": result.error,
                          "ms": round(result.ms, 1)})  # fmt: skip
         return done
+
+    async def _absolute(self, command: Command) -> list[Command]:
+        """A relative change by a number ("turn the volume up by 10") as the level it gives
+        from each player's current level, when the sink knows it (as Home Assistant does);
+        otherwise the command as it is (refused by actions_for: a step by a number is never
+        guessed)."""
+        step = command.slots.get("volume_step")
+        if command.intent != "HassSetVolumeRelative" or not _is_number(step):
+            return [command]
+        levels = []
+        for device_id in command.targets:
+            attributes = ((await self._state(device_id)) or {}).get("attributes") or {}
+            level = _number(attributes.get("volume_level"))
+            if level is None or not 0 <= level <= 1:
+                return [command]  # not known: refused, not guessed
+            levels.append((device_id, round(min(100.0, max(0.0, level * 100 + step)))))
+        slots = {k: v for k, v in command.slots.items() if k != "volume_step"}
+        return [
+            replace(
+                command,
+                intent="HassSetVolume",
+                slots={**slots, "volume_level": level},
+                targets=(device_id,),
+            )
+            for device_id, level in levels
+        ]
 
     async def answer_state(self, command: Command, home: Home) -> str:
         """A question, answered from the sink's states as a sentence: HassGetState (each
@@ -119,6 +146,10 @@ class Actor:
                                                temperature is not None else "")  # fmt: skip
                 return said + "."
         return "I do not know the weather."
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _number(value: object) -> float | None:

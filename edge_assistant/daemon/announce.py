@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -15,6 +16,7 @@ from edge_assistant.daemon.arbitration import Arbiter, Wake
 from edge_assistant.feedback.speech import Voice
 
 log = logging.getLogger("edge_assistant.daemon.assistant")
+BROADCAST_GAP_S = 3.0  # broadcasts closer together than this are not said: no flood of speech
 
 
 class Announcer:
@@ -22,6 +24,8 @@ class Announcer:
         self.voice, self.sink, self.arbiter = voice, sink, arbiter
         self._sound_pool = ThreadPoolExecutor(1, thread_name_prefix="sound")
         self._background: set[asyncio.Task[None]] = set()
+        self._last_broadcast = -BROADCAST_GAP_S
+        self.broadcasts_skipped = 0
 
     def woken(self, wake: Wake | None) -> None:
         """The wake chime; with other rooms, only from the one that will handle the command
@@ -41,6 +45,25 @@ class Announcer:
         and an ``alert`` event for the other rooms."""
         log.info("alert: %s", text)
         self.publish("alert", {"text": text})
+        if self.voice.chime_enabled:
+            await self._sound(self.voice.play_chime)
+        await self.say(text)
+
+    def broadcast(self, sender: str, message: str) -> None:
+        """Another assistant's broadcast ("dinner is ready"): the chime and the message,
+        said as a message of that device so nobody mistakes it for this assistant's own
+        words; one within BROADCAST_GAP_S of the last is skipped (logged)."""
+        now = time.monotonic()
+        if now - self._last_broadcast < BROADCAST_GAP_S:
+            self.broadcasts_skipped += 1
+            log.warning("broadcast from %s not said: another came %.1f s before", sender,
+                        now - self._last_broadcast)  # fmt: skip
+            return
+        self._last_broadcast = now
+        log.info("broadcast from %s: %s", sender, message)
+        self._in_background(self._say_broadcast(f"Message from {_spoken(sender)}: {message}"))
+
+    async def _say_broadcast(self, text: str) -> None:
         if self.voice.chime_enabled:
             await self._sound(self.voice.play_chime)
         await self.say(text)
@@ -75,3 +98,11 @@ class Announcer:
 
     def close(self) -> None:
         self._sound_pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _spoken(client_id: str) -> str:
+    """A device's client_id as it can be said: "edge-assistant-kitchen" -> "kitchen"."""
+    words = client_id.replace("_", " ").replace("-", " ").split()
+    while len(words) > 1 and words[0] in ("edge", "assistant"):
+        words = words[1:]
+    return " ".join(words)

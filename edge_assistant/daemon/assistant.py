@@ -24,6 +24,7 @@ from edge_assistant.daemon.acting import Actor
 from edge_assistant.daemon.announce import Announcer
 from edge_assistant.daemon.answers import custom_response, spoken_answer
 from edge_assistant.daemon.arbitration import Arbiter, Ruling, Wake
+from edge_assistant.daemon.later import Later
 from edge_assistant.daemon.outcome import Heard, Outcome, summary
 from edge_assistant.daemon.stages import StageClock
 from edge_assistant.daemon.timers import TIMER_INTENTS, Timers
@@ -82,7 +83,12 @@ class Assistant:
         self._work_pool = ThreadPoolExecutor(2, thread_name_prefix="work")
         self.actor = Actor(sink, journal, self._work_pool, self.config.actions.ttl_s)
         self.announcer = Announcer(self.voice, sink, arbiter)
-        self.timers = Timers(journal, self.announcer.alert)
+        sink.on_broadcast = self.announcer.broadcast
+        self.later = Later(
+            lambda: self.understander, self.actor, journal, self._work_pool, lambda: self.home,
+            self.config.actions.ttl_s, self._finish,
+        )  # fmt: skip
+        self.timers = Timers(journal, self.announcer.alert, on_command=self.later.do)
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -247,10 +253,16 @@ class Assistant:
                 outcome.said = await self.actor.answer_state(command, self.home)
             elif command.intent in TIMER_INTENTS:
                 area = context.command_area()
-                outcome.said = await loop.run_in_executor(
-                    self._work_pool, self.timers.handle, command,
-                    self.home.area(area).name if area else None, decision_id,
-                )  # fmt: skip
+                later = command.slots.get("conversation_command")
+                problem = await self.later.check(str(later), context) if later else None
+                if problem:  # found now, not when the timer ends and nobody listens
+                    outcome.reason = f"not set: {problem}"
+                    outcome.said = f"I cannot do that later: {problem}."
+                else:
+                    outcome.said = await loop.run_in_executor(
+                        self._work_pool, self.timers.handle, command,
+                        self.home.area(area).name if area else None, decision_id,
+                    )  # fmt: skip
             elif (answer := spoken_answer(command)) is not None:
                 outcome.said = answer
             else:

@@ -1,5 +1,7 @@
 """Timers the daemon keeps itself, as Home Assistant's satellites do: started, changed and
-asked about by voice, journaled so they outlive a restart, announced when they end.
+asked about by voice, journaled so they outlive a restart, announced when they end. A timer
+with a command ("turn off the kitchen lights in 5 minutes") does the command when it ends
+instead (``on_command``), as Home Assistant's satellites do.
 
 Which timer a command means follows Home Assistant (its ``get_matched_timers``): the one
 started for the duration said ("the 5 minute timer"), the one with the name said ("the pizza
@@ -69,8 +71,10 @@ class Timers:
         journal: Journal,
         announce: Callable[[str], Awaitable[None]],
         clock: Callable[[], float] = time.time,
+        on_command: Callable[[Timer], Awaitable[None]] | None = None,
     ) -> None:
         self.journal, self.announce, self.clock = journal, announce, clock
+        self.on_command = on_command
         self.live = [_timer(row) for row in journal.live_timers()]
         self._changed: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -152,6 +156,8 @@ class Timers:
         timer.id = self.journal.timer_saved(timer.row("running"), decision_id)
         self.live.append(timer)
         self._wake()
+        if timer.command:
+            return f"I will {timer.command} in {duration(seconds)}."
         return f"{(name or '').capitalize() + ' timer' if name else 'Timer'} set for {duration(seconds)}."
 
     def _end(self, timer: Timer, state: str, now: float) -> bool:
@@ -177,7 +183,10 @@ class Timers:
             for timer in [t for t in self.live if t.running and t.left(now) <= 0]:
                 if await self._loop.run_in_executor(None, self._end, timer, "done", now):
                     log.info("timer done: %s", timer.called())
-                    await self.announce(f"{timer.called().capitalize()} is done.")
+                    if timer.command and self.on_command is not None:
+                        await self.on_command(timer)
+                    else:
+                        await self.announce(f"{timer.called().capitalize()} is done.")
             ends = [t.left(now) for t in self.live if t.running]
             self._changed.clear()
             with contextlib.suppress(TimeoutError):

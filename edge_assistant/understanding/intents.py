@@ -66,13 +66,14 @@ DEVICE_INTENTS: frozenset[str] = frozenset({
     "HassMediaPrevious", "HassSetVolume", "HassSetVolumeRelative", "HassVacuumStart",
     "HassVacuumReturnToBase", "HassListAddItem", "HassListCompleteItem",
     "HassMediaPlayerMute", "HassMediaPlayerUnmute", "HassLawnMowerStartMowing",
-    "HassLawnMowerDock", "HassFanSetSpeed",
+    "HassLawnMowerDock", "HassFanSetSpeed", "HassMediaSearchAndPlay",
 })  # fmt: skip
 
 # The only domain an intent can act on (Home Assistant's intent handlers say the same).
 IMPLIED_DOMAIN: dict[str, str] = {
     **dict.fromkeys(("HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious",
-                     "HassSetVolume", "HassSetVolumeRelative"), "media_player"),
+                     "HassSetVolume", "HassSetVolumeRelative", "HassMediaSearchAndPlay"),
+                    "media_player"),
     "HassLightSet": "light", "HassClimateSetTemperature": "climate",
     "HassClimateGetTemperature": "climate", "HassVacuumStart": "vacuum",
     "HassVacuumReturnToBase": "vacuum", "HassGetWeather": "weather",

@@ -114,6 +114,8 @@ class Resolver:
                 text=text, intent=None, confidence=1.0, layer=layer,
                 reason=f"{intent}: no {_said(kind)} in {_said(where)} to act on",
             )  # fmt: skip
+        if intent == "HassMediaSearchAndPlay":  # one player plays it: a speaker before a TV
+            targets = sorted(targets, key=lambda d: d.device_class != "speaker")[:1]
         return Command(
             text=text,
             intent=intent,
