@@ -124,3 +124,22 @@ def test_the_speech_grammar_hears_every_intent_the_templates_read(tmp_path: Path
     for sentence in ("pause the timer", "mute the tv", "what time is it", "previous track",
                      "set the bedroom fan to forty percent"):  # fmt: skip
         assert fsg.accept(sentence), sentence
+
+
+def test_a_lists_usual_items_can_be_said_and_nothing_else(tmp_path: Path) -> None:
+    """Items are free words, which a grammar cannot hear; the shopping list's usual items
+    (home.yaml ``items``) can: "add milk to my shopping list", "check off bread". A home
+    without items has no list sentences in its grammar at all."""
+    home = load_home(REPO / "examples" / "home-all-domains.yaml")
+    path = tmp_path / "speech.jsgf"
+    path.write_text(build_jsgf(home, speech=True))
+    jsgf = pocketsphinx.Jsgf(str(path))
+    fsg = jsgf.build_fsg(jsgf.get_rule("commands.command"), pocketsphinx.LogMath(), 7.5)
+    for sentence in ("add milk to my shopping list", "add oat milk to the shopping list",
+                     "check off bread from my shopping list"):  # fmt: skip
+        assert fsg.accept(sentence), sentence
+    for sentence in ("add a pony to my shopping list", "add milk"):
+        assert not fsg.accept(sentence), sentence
+    bare = home.model_copy(update={"devices": [d.model_copy(update={"items": ()})
+                                               for d in home.devices]})  # fmt: skip
+    assert "l_shopping_list_item" not in build_jsgf(bare, speech=True)

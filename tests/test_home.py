@@ -80,6 +80,7 @@ def test_example_home_loads() -> None:
             "policies.sensitive_devices: unknown device 'shed'",
         ),
         (lambda h: h["devices"][0].pop("mqtt"), "give mqtt topics or a Home Assistant entity_id"),
+        (lambda h: h["devices"][0].update(items=["milk"]), "only a todo list has items"),
     ],
 )
 def test_broken_home_is_explained(tmp_path: Path, example: dict, mutate, expected: str) -> None:
@@ -89,3 +90,13 @@ def test_broken_home_is_explained(tmp_path: Path, example: dict, mutate, expecte
         load_home(path)
     assert str(path) in str(err.value)
     assert expected in str(err.value)
+
+
+@pytest.mark.parametrize("item", ["", "milk; rm -rf /", "x" * 101, "#milk", "milk\n"])
+def test_a_lists_items_are_plain_words(tmp_path: Path, item: str) -> None:
+    """Items go into the recognizer's grammar: plain words only."""
+    from edge_assistant.home.model import Device
+
+    with pytest.raises(ValueError, match="must be 1-100 characters"):
+        Device(id="groceries", name="Groceries", domain="todo", entity_id="todo.groceries",
+               items=("milk", item))  # fmt: skip

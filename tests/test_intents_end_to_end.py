@@ -88,6 +88,7 @@ def test_scenes_and_custom_intents_by_voice_with_home_assistant(
             tmp_path / "commands.wav",
             ("activate movie night", 1.5),
             ("set the mood to party", 1.5),
+            ("add milk to my shopping list", 1.5),
         )
         sink = {"type": "home_assistant", "url": server.url}
         config = device_config(tmp_path, actions={"sink": sink})
@@ -98,15 +99,21 @@ def test_scenes_and_custom_intents_by_voice_with_home_assistant(
         asyncio.run_coroutine_threadsafe(server.__aexit__(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
-    assert [o["intent"] for o in daemon.outcomes] == ["HassTurnOn", "SetMood"], daemon.outcomes
-    assert daemon.outcomes[0]["said"] == "Done."
+    intents = [o["intent"] for o in daemon.outcomes]
+    assert intents[:2] == ["HassTurnOn", "SetMood"], daemon.outcomes
+    assert intents[2] in ("HassListAddItem", "HassShoppingListAddItem"), daemon.outcomes
+    assert daemon.outcomes[0]["said"] == daemon.outcomes[2]["said"] == "Done."
     mood = daemon.outcomes[1]["said"].removeprefix("Setting a ").removesuffix(" mood")
     calls = [(c["domain"], c["service"], c.get("target")) for c in server.ws_calls]
     calls += [(d, s, {"entity_id": b["entity_id"]}) for d, s, b in server.calls]
     assert calls == [
         ("scene", "turn_on", {"entity_id": "scene.movie_night"}),
         ("scene", "turn_on", {"entity_id": f"scene.{mood}"}),
+        ("todo", "add_item", {"entity_id": "todo.shopping_list"}),
     ]
+    data = [c["service_data"] for c in server.ws_calls if c["service"] == "add_item"]
+    data += [b for _, service, b in server.calls if service == "add_item"]
+    assert [d["item"] for d in data] == ["milk"]  # words said: heard from the list's usual items
     assert mood in ("party", "romantic")
 
 

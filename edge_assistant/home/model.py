@@ -87,6 +87,9 @@ class Mqtt(StrictModel):
         return value
 
 
+_ITEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9' -]{0,99}$")  # a to-do item the recognizer can hear
+
+
 class Device(Named):
     domain: Domain
     area: str | None = Field(
@@ -96,6 +99,11 @@ class Device(Named):
     capabilities: tuple[Capability, ...] = ()
     mqtt: Mqtt | None = None
     entity_id: str | None = Field(None, description="Home Assistant entity, e.g. light.kitchen.")
+    items: tuple[str, ...] = Field(
+        (),
+        description="A to-do list's usual items (milk, eggs): what the speech recognizer can "
+        "hear added to or ticked off it; by text any words work.",
+    )
 
     @model_validator(mode="after")
     def _check_device(self) -> Device:
@@ -110,6 +118,14 @@ class Device(Named):
             raise ValueError(f"device {self.id}: give mqtt topics or a Home Assistant entity_id")
         if self.entity_id is not None and not self.entity_id.startswith(f"{self.domain}."):
             raise ValueError(f"device {self.id}: entity_id must start with '{self.domain}.'")
+        if self.items and self.domain != "todo":
+            raise ValueError(f"device {self.id}: only a todo list has items")
+        for item in self.items:
+            if not _ITEM.fullmatch(item):
+                raise ValueError(
+                    f"device {self.id}: item {item[:60]!r} must be 1-100 characters of letters, "
+                    "digits, spaces, ' and -"
+                )
         return self
 
 

@@ -51,6 +51,13 @@ ANSWERS = ("yes", "yes please", "yeah", "yep", "confirm", "do it", "okay", "sure
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 
 
+# Adding to and ticking off a to-do list: Home Assistant's speech subset has no such
+# sentences (items are free words); with the home's usual items (home.yaml ``items``) the
+# full templates of these intents go into the grammar, their item lists filled with them.
+ITEM_INTENTS = ("HassShoppingListAddItem", "HassListAddItem", "HassListCompleteItem")
+ITEM_LISTS = frozenset({"shopping_list_item", "todo_list_item"})
+
+
 class UnsupportedList(Exception):
     pass
 
@@ -217,9 +224,14 @@ def build_jsgf(home: Home, grammar: str = "commands", speech: bool = False) -> s
     intent the template layer reads ("pause the timer"), not only the model's."""
     custom = read_custom_sentences(home)
     templates = ha_templates(speech, INTENTS if speech else MODEL_INTENTS) + own_templates()
+    builder = JsgfBuilder(home, speech)
     if speech:  # the project's sentences for newer intents: heard, not learned by the model
         templates += extra_sentences().templates()
-    builder = JsgfBuilder(home, speech)
+        items = {item for d in home.devices if d.domain == "todo" for item in d.items}
+        if items:  # a list's usual items make "add milk to the shopping list" sayable
+            values = sorted(items)
+            builder.lists.update({n: {"values": values} for n in ITEM_LISTS})
+            templates += ha_templates(False, ITEM_INTENTS, ITEM_LISTS)
     builder.lists.update(custom.data["lists"])  # the home's own lists (wildcards are skipped)
     return builder.build(templates + custom.templates(), grammar)
 

@@ -96,9 +96,14 @@ def expansion_rules(speech: bool = False) -> dict[str, Sentence]:
     return rules
 
 
-def ha_templates(speech: bool = False, intents: tuple[str, ...] = MODEL_INTENTS) -> list[Template]:
+def ha_templates(
+    speech: bool = False,
+    intents: tuple[str, ...] = MODEL_INTENTS,
+    wildcards: frozenset[str] = frozenset(),
+) -> list[Template]:
     """Home Assistant's templates for ``intents`` (the model's, unless told); ``speech``: its
-    speech-to-phrase subset."""
+    speech-to-phrase subset. Templates with free-text lists are left out, except those in
+    ``wildcards`` (the caller gives their values)."""
     data = speech_data() if speech else ha_data()
     templates = []
     for intent in intents:
@@ -108,7 +113,7 @@ def ha_templates(speech: bool = False, intents: tuple[str, ...] = MODEL_INTENTS)
                 if GLUED.search(text):
                     continue
                 sentence = parse_sentence(text)
-                if _lists(sentence.expression) & (WILDCARDS | UNSUPPORTED):
+                if _lists(sentence.expression) & ((WILDCARDS - wildcards) | UNSUPPORTED):
                     continue
                 templates.append(Template(
                     key=f"{'stp' if speech else 'ha'}:{intent}:{b}:{s}", intent=intent, sentence=sentence,
