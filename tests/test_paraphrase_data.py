@@ -1,4 +1,5 @@
-"""The hand-written evaluation set (tests/data/paraphrases.jsonl) follows the labeling
+"""The hand-written evaluation sets (tests/data/paraphrases.jsonl, and
+tests/data/paraphrases_more_intents.jsonl for the intents the model learned later) follow the labeling
 contract in docs/understanding.md: known intents and slots, canonical names from
 examples/home.yaml, values in range, and valid contexts with ids that exist."""
 
@@ -20,7 +21,8 @@ from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.intents import COLORS, INTENTS, MODEL_INTENTS, SLOTS
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO / "tests" / "data" / "paraphrases.jsonl"
+DATA = (REPO / "tests" / "data" / "paraphrases.jsonl",
+        REPO / "tests" / "data" / "paraphrases_more_intents.jsonl")  # fmt: skip
 HOME = REPO / "examples" / "home.yaml"
 
 ALLOWED_KEYS = {"text", "intent", "slots", "context"}
@@ -31,6 +33,11 @@ DURATION_SLOTS = ("hours", "minutes", "seconds")
 STATES = {"on", "off", "open", "closed", "locked", "unlocked"}
 MIN_LINES = 300
 MIN_PER_INTENT = 8
+# Intents about no device, labelled without slots (the timer meant, when several run, is
+# asked about, not guessed).
+NO_SLOTS = ("HassCancelTimer", "HassNevermind", "HassCancelAllTimers", "HassPauseTimer",
+            "HassUnpauseTimer", "HassTimerStatus", "HassGetCurrentTime", "HassGetCurrentDate",
+            "HassGetWeather")  # fmt: skip
 MIN_NULL = 20
 MIN_WITH_CONTEXT = 25
 
@@ -41,16 +48,18 @@ def home() -> Home:
 
 
 @cache
-def rows() -> tuple[tuple[int, dict[str, Any]], ...]:
-    """(line number, object) for every non-blank line; a line that is not JSON fails here."""
+def rows() -> tuple[tuple[str, dict[str, Any]], ...]:
+    """("file:line", object) for every non-blank line of both sets; a line that is not JSON
+    fails here."""
     out = []
-    for number, line in enumerate(DATA.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            out.append((number, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            pytest.fail(f"{DATA.name}:{number}: not valid JSON: {exc}")
+    for path in DATA:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                out.append((f"{path.name}:{number}", json.loads(line)))
+            except json.JSONDecodeError as exc:
+                pytest.fail(f"{path.name}:{number}: not valid JSON: {exc}")
     return tuple(out)
 
 
@@ -75,9 +84,13 @@ def test_file_has_enough_json_objects_with_only_allowed_keys() -> None:
 
 
 def test_texts_are_unique() -> None:
-    seen: dict[str, int] = {}
+    """Within a set. Across sets one text may differ: paraphrases.jsonl was written when the
+    assistant did not tell the time or the weather, and labels "what time is it" and
+    "what's the weather like tomorrow" not understood; sets are never edited after their
+    first run, so its score counts those two answers as misses."""
+    seen: dict[str, str] = {}
     for number, row in rows():
-        key = re.sub(r"\s+", " ", row["text"]).strip().casefold()
+        key = number.split(":")[0] + ":" + re.sub(r"\s+", " ", row["text"]).strip().casefold()
         assert key not in seen, f"line {number}: same text as line {seen[key]}: {row['text']!r}"
         seen[key] = number
 
@@ -142,9 +155,9 @@ def test_value_slots_are_in_range() -> None:
 def test_slots_fit_the_intent() -> None:
     for number, row in rows():
         intent, slots = row["intent"], row["slots"]
-        if intent == "HassStartTimer":
+        if intent in ("HassStartTimer", "HassIncreaseTimer", "HassDecreaseTimer"):
             assert slots and set(slots) <= set(DURATION_SLOTS), f"line {number}: {slots}"
-        if intent in ("HassCancelTimer", "HassNevermind"):
+        if intent in NO_SLOTS:
             assert slots == {}, f"line {number}: {intent} takes no slots, got {slots}"
         if intent == "HassLightSet":
             assert "brightness" in slots or "color" in slots, f"line {number}: no level/color"
@@ -154,7 +167,8 @@ def test_slots_fit_the_intent() -> None:
             assert "position" in slots, f"line {number}: no position"
         if intent == "HassSetVolume":
             assert "volume_level" in slots, f"line {number}: no volume_level"
-        if intent not in (None, "HassStartTimer", "HassCancelTimer", "HassNevermind"):
+        if intent not in (None, "HassStartTimer", "HassIncreaseTimer", "HassDecreaseTimer",
+                          *NO_SLOTS):  # fmt: skip
             assert {"name", "area", "floor"} & slots.keys(), f"line {number}: no target"
         if "name" in slots and slots.get("domain") != "person":
             assert not {"area", "floor", "domain"} & slots.keys(), (

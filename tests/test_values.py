@@ -8,6 +8,7 @@ from edge_assistant.understanding.intents import COLORS
 from edge_assistant.understanding.values import (
     _COLOR_WORDS,
     find_numbers,
+    parse_change,
     parse_color,
     parse_duration,
     parse_number,
@@ -336,3 +337,23 @@ def test_every_color_word_maps_into_home_assistant_colors() -> None:
     assert set(_COLOR_WORDS.values()) == set(COLORS)
     for word, color in _COLOR_WORDS.items():
         assert parse_color(f"make it {word} please") == color
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("add 5 minutes to the 10 minute timer", {"minutes": 5}),
+        ("add eighty three seconds to the timer for eighty one minutes", {"seconds": 83}),
+        ("add an hour and 5 minutes to my timer", {"hours": 1, "minutes": 5}),
+        ("take a minute off the timer", {"minutes": 1}),
+        ("increase timer by one hour 31 seconds", {"hours": 1, "seconds": 31}),
+        ("add 5 minutes", {"minutes": 5}),
+        # which timer only, or two changes: not sure by how much
+        ("add time to the 10 minute timer", None),
+        ("add 5 minutes or 2 minutes to the timer", None),
+    ],
+)
+def test_parse_change_is_the_duration_that_does_not_name_the_timer(
+    text: str, expected: dict[str, int] | None
+) -> None:
+    assert parse_change(text) == expected

@@ -41,10 +41,12 @@ CLASSES = {"blind": "blind", "shade": "shade", "curtain": "curtain", "drape": "c
 GENERIC = {"light", "lamp", "lighting", "bulb", "blind", "curtain", "shade", "shutter", "fan",
            "speaker", "tv", "music", "heating", "heat", "device", "thing", "stuff", "door",
            "lock", "window", "switch", "plug"}  # fmt: skip
-MEDIA = {"HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassSetVolume"}
+MEDIA = {"HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious",
+         "HassSetVolume"}  # fmt: skip
 # The kind an intent implies when the model named none ("carry on playing").
 INTENT_KIND = {**dict.fromkeys(MEDIA, "media_player"), "HassLightSet": "light",
-               "HassVacuumStart": "vacuum", "HassClimateSetTemperature": "climate"}  # fmt: skip
+               "HassVacuumStart": "vacuum", "HassVacuumReturnToBase": "vacuum",
+               "HassClimateSetTemperature": "climate"}  # fmt: skip
 # Readings whose name, area or domain slots pick devices of the home (a question about a
 # device, the weather's entity, the shopping list) though none is required to understand.
 ASKING = {
@@ -56,9 +58,14 @@ ASKING = {
 # Intents where a bare "this"/"that" must be a pointed-at device ("skip this" is a song).
 DEICTIC_INTENTS = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition"}
 ACTING = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition", "HassMediaPause",
-          "HassMediaUnpause", "HassMediaNext", "HassSetVolume", "HassClimateSetTemperature",
-          "HassVacuumStart"}  # fmt: skip
-NO_TARGET = {"HassStartTimer", "HassCancelTimer", "HassNevermind"}
+          "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious", "HassSetVolume",
+          "HassClimateSetTemperature", "HassVacuumStart", "HassVacuumReturnToBase"}  # fmt: skip
+# Readings about no device: timers (the daemon's own), the clock, the weather (the home's
+# weather entity, whichever), "never mind".
+NO_TARGET = {"HassStartTimer", "HassCancelTimer", "HassNevermind", "HassCancelAllTimers",
+             "HassPauseTimer", "HassUnpauseTimer", "HassTimerStatus", "HassIncreaseTimer",
+             "HassDecreaseTimer", "HassGetCurrentTime", "HassGetCurrentDate",
+             "HassGetWeather"}  # fmt: skip
 _DEICTIC = re.compile(r"\b(this|that)\b(?! (is|was|it|the|a)\b)")
 # Words that ask for the whole home: without one, the model's "everywhere" reading of an
 # action is a guess ("put the telly on" is not every light in the house).

@@ -49,6 +49,11 @@ def slot_values(text: str, tail: str, intent: str, spans: dict[str, str]) -> dic
         if temperature is None:
             raise NotUnderstood("no temperature understood")
         out["temperature"] = temperature
+    elif intent in ("HassIncreaseTimer", "HassDecreaseTimer"):
+        change = _first(values.parse_change, tail, text)
+        if not change:
+            raise NotUnderstood("not sure by how much")
+        out.update(change)
     elif intent == "HassStartTimer":
         duration = _first(values.parse_duration, tail, text)
         if not duration:

@@ -332,6 +332,39 @@ def parse_duration(text: str) -> dict[str, int] | None:
     return {u: out[u] for u in ("hours", "minutes", "seconds") if u in out} or None
 
 
+def parse_change(text: str) -> dict[str, int] | None:
+    """How much a timer changes by: the duration said that does not name the timer.
+
+    "add 5 minutes to the 10 minute timer" -> {"minutes": 5}: a duration right before
+    "timer" or right after "timer for/of" says which timer, not how much. None when no other
+    duration, or more than one, is said.
+    """
+    toks = _tokens(text)
+    words = [t.word for t in toks]
+    groups: list[tuple[int, int]] = []  # token ranges of durations said together
+    i = 0
+    while i < len(toks):
+        got = _duration_at(toks, i)
+        if got is None:
+            i += 1
+            continue
+        end = got[2]
+        if groups and (groups[-1][1] == i or words[groups[-1][1] : i] == ["and"]):
+            groups[-1] = (groups[-1][0], end)  # "an hour and 5 minutes", "1 hour 30 seconds"
+        else:
+            groups.append((i, end))
+        i = end
+    change = [
+        (a, b) for a, b in groups
+        if words[b : b + 1] not in (["timer"], ["timers"])
+        and words[max(0, a - 2) : a] not in (["timer", "for"], ["timer", "of"])
+    ]  # fmt: skip
+    if len(change) != 1:
+        return None
+    a, b = change[0]
+    return parse_duration(text[toks[a].start : toks[b - 1].end])
+
+
 def parse_color(text: str) -> str | None:
     """The Home Assistant color named in a sentence ("crimson" -> "red"); None if two differ."""
     found = {_COLOR_WORDS[_SPACES.sub(" ", m.group().lower())] for m in _COLOR_RE.finditer(text)}

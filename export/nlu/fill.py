@@ -16,14 +16,14 @@ from edge_assistant.home.model import Device, Home
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.intents import SLOTS
 from edge_assistant.understanding.phrasings import Piece, Template, expand, ha_data, list_value
+from edge_assistant.understanding.resolver import MEDIA as MEDIA_INTENTS
+from edge_assistant.understanding.resolver import NO_TARGET
 from export.nlu.spoken import say_number
 
 SPAN_OF_SLOT = {"name": "NAME", "area": "AREA", "floor": "FLOOR", "state": "STATE",
                 "device_class": "CLASS"}  # fmt: skip
 NUMERIC_SLOTS = {"brightness", "position", "volume_level", "temperature", "hours", "minutes",
                  "seconds"}  # fmt: skip
-NO_TARGET = {"HassStartTimer", "HassCancelTimer", "HassNevermind"}
-MEDIA_INTENTS = {"HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassSetVolume"}
 PEOPLE = ["Alice", "Bob", "Mia", "Noah", "Grandma", "Dad", "Mum", "Sam", "Leo", "Emma"]
 STATE_WORDS = {"on": "on", "off": "off", "open": "open", "closed": "closed", "shut": "closed",
                "locked": "locked", "securely locked": "locked", "unlocked": "unlocked",
