@@ -559,3 +559,26 @@ def test_lost_device_is_reopened_with_backoff(tmp_path, replug):
     else:
         assert stats["reopen_attempts"] == 3 and stats["blocks"] == len(blocks) == 5
         assert result["after_close_s"] < 0.1  # close() cut the 0.2 s backoff short
+
+
+# -- typed commands (run --text-file) ---------------------------------------------------------
+
+
+def test_text_source_gives_commands_and_explains_bad_files(tmp_path: Path) -> None:
+    from edge_assistant.capture.text_source import MAX_LINE_CHARS, TextSource, TextSourceError
+
+    path = tmp_path / "commands.txt"
+    huge = "x" * (3 * MAX_LINE_CHARS)
+    path.write_text(f"# a comment\n\n  turn on the light  \n{huge}\nwhat time is it")
+
+    async def read() -> list[str]:
+        return [line async for line in TextSource(path).lines()]
+
+    lines = asyncio.run(read())
+    assert lines == ["turn on the light", "x" * MAX_LINE_CHARS, "what time is it"]
+    binary = tmp_path / "model.onnx"
+    binary.write_bytes(b"\x08\x07\x12\x00\xff\xfe" * 10)
+    for bad, why in ((tmp_path / "missing.txt", "no such file"), (binary, "not UTF-8")):
+        with pytest.raises(TextSourceError, match=why) as raised:
+            TextSource(bad)
+        assert str(bad) in str(raised.value)

@@ -156,3 +156,10 @@ def test_understand_rejects_unknown_area(models_dir: Path) -> None:
     )
     assert proc.returncode == 2
     assert "--area 'attic': no such area in the home (known: kitchen" in proc.stderr
+
+
+def test_run_with_typed_commands_explains_what_it_cannot_take(tmp_path: Path) -> None:
+    both = run("run", "--text-file", "-", "--audio-file", str(tmp_path / "x.wav"))
+    assert both.returncode == 2 and "--text-file replaces the audio" in both.stderr
+    missing = run("run", "--text-file", str(tmp_path / "none.txt"))
+    assert missing.returncode == 2 and f"{tmp_path / 'none.txt'}: no such file" in missing.stderr

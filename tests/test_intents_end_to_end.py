@@ -5,6 +5,7 @@ the broker is what Home Assistant's MQTT devices expect."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,111 @@ def test_volume_by_a_number_and_a_broadcast_from_another_room_over_mqtt(
     assert [json.loads(payload) for _, payload, _, _ in messages] == [
         {"command": "volume_set", "volume_level": 0.4}
     ]
+
+
+EVERY_INTENT = REPO / "tests" / "data" / "every_intent.txt"
+
+
+def _both_ways(tmp_path: Path) -> Path:
+    """examples/home-all-domains.yaml with MQTT topics and an entity_id on every device, so
+    either sink can do every action."""
+    import yaml
+
+    home = yaml.safe_load(ALL_DOMAINS.read_text())
+    for device in home["devices"]:
+        device.setdefault("mqtt", {"command_topic": f"home/{device['id']}/set"})
+        device.setdefault("entity_id", f"{device['domain']}.{device['id']}")
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(home))
+    return path
+
+
+def _typed(tmp_path: Path, models_dir: Path, sink: dict, **env: str) -> Daemon:
+    config = device_config(
+        tmp_path, daemon={"health_port": 0, "speak": False, "area": "living_room"},
+        actions={"sink": sink},
+    )  # fmt: skip
+    with Daemon(tmp_path, config, models_dir, "--home", str(_both_ways(tmp_path)),
+                "--text-file", str(EVERY_INTENT), **env) as daemon:  # fmt: skip
+        assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+    return daemon
+
+
+def _every_intent_done(outcomes: list[dict]) -> list[dict]:
+    """Every intent read, allowed, and each action done; the actions, in order."""
+    from edge_assistant.understanding.intents import INTENTS
+
+    lines = [
+        line for line in EVERY_INTENT.read_text().splitlines() if line and not line.startswith("#")
+    ]
+    assert [o["text"] for o in outcomes] == lines
+    assert {o["intent"] for o in outcomes} == set(INTENTS), outcomes
+    refused = [(o["text"], o["reason"]) for o in outcomes if o["decision"] != "allow"]
+    assert refused == []
+    failed = [(a["device"], a["error"]) for o in outcomes for a in o["actions"] if not a["ok"]]
+    assert failed == []
+    assert not [o for o in outcomes if "cannot do that yet" in o["said"]]
+    return [a for o in outcomes for a in o["actions"]]
+
+
+def test_every_intent_typed_to_run_is_done_over_mqtt(tmp_path: Path, models_dir: Path) -> None:
+    """Each of the 38 intents, typed to `run --text-file`, with the MQTT sink on a real
+    mosquitto broker: understood, allowed, done, and on the broker as Home Assistant's MQTT
+    devices expect."""
+    if MOSQUITTO is None:
+        pytest.skip(SKIP_REASON)
+    with Mosquitto(tmp_path) as broker:
+        subscriber = Subscriber(broker, "#")
+        try:
+            sink = {"type": "mqtt", "host": broker.host, "port": broker.port}
+            daemon = _typed(tmp_path, models_dir, sink)
+            actions = _every_intent_done(daemon.outcomes)
+            # the assistant's own events (<base_topic>/<client_id>/heard, did) aside
+            events = 2 * len(daemon.outcomes)
+            messages = subscriber.wait_for(len(actions) + events, timeout=10)
+        finally:
+            subscriber.close()
+    commands = [m for m in messages if not re.fullmatch(r"edge-assistant/[^/]+/(heard|did)", m[0])]
+    assert len(commands) == len(actions), [m[0] for m in commands]
+    published = {topic: payload.decode() for topic, payload, _, _ in commands}
+    assert json.loads(published["edge-assistant/broadcast"])["message"] == "dinner is ready"
+    assert json.loads(published["home/lists/shopping/set"]) == {
+        "command": "update_item", "item": "milk", "status": "completed",
+    }  # fmt: skip
+    said = {o["intent"]: o["said"] for o in daemon.outcomes}
+    assert said["HassTimerStatus"].startswith("The pizza timer has ")
+    assert said["HassCancelAllTimers"] == "Cancelled 1 timer."
+
+
+def test_every_intent_typed_to_run_is_done_by_home_assistant(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """The same through the Home Assistant sink against the test server: its real services,
+    media searched then played, the broadcast on every satellite."""
+    import asyncio
+    import threading
+
+    from tests.test_actions import FakeHomeAssistant
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = FakeHomeAssistant()
+    asyncio.run_coroutine_threadsafe(server.__aenter__(), loop).result(10)
+    try:
+        sink = {"type": "home_assistant", "url": server.url}
+        daemon = _typed(tmp_path, models_dir, sink, HASS_TOKEN="good-token")
+    finally:
+        asyncio.run_coroutine_threadsafe(server.__aexit__(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+    _every_intent_done(daemon.outcomes)
+    calls = [(c["domain"], c["service"]) for c in server.ws_calls]
+    calls += [(d, s) for d, s, _ in server.calls]
+    for call in [("media_player", "search_media"), ("media_player", "play_media"),
+                 ("assist_satellite", "announce"), ("todo", "add_item"),
+                 ("todo", "update_item"), ("media_player", "volume_mute"),
+                 ("lawn_mower", "dock"), ("vacuum", "return_to_base"),
+                 ("media_player", "media_previous_track"), ("scene", "turn_on"),
+                 ("valve", "open_valve"), ("fan", "set_percentage")]:  # fmt: skip
+        assert call in calls, call

@@ -37,18 +37,29 @@ def run_command(
     video_file: Annotated[
         Path | None, typer.Option(help="Read this video instead of the camera.")
     ] = None,
+    text_file: Annotated[
+        str | None,
+        typer.Option(
+            help="Typed commands instead of any audio: a UTF-8 file, one command a line, or "
+            "'-' for standard input. Each goes down the path of a heard one (journal, "
+            "understanding, policy, action); the run ends with the input."
+        ),
+    ] = None,
     realtime: Annotated[bool, typer.Option(help="Pace files as if they were live.")] = False,
     models_dir: Annotated[Path | None, typer.Option(help="Bundle root override.")] = None,
     wake_word: WakeWordOption = None,
 ) -> None:
     """Run the assistant: hear, see, understand, check the policy, act, journal. One JSON
     line per command on stdout (decision, actions, latency; also a command dropped or
-    expired); JSON logs on stderr. Exit code 0 at the end of an audio file or on SIGTERM, 1
+    expired); JSON logs on stderr. Exit code 0 at the end of an audio or text file or on SIGTERM, 1
     when a task keeps failing (systemd then restarts the daemon)."""
     from edge_assistant.daemon.build import build
     from edge_assistant.daemon.service import json_logging, serve
 
     json_logging()
+    if text_file is not None and (audio_file is not None or demo):
+        fail(EdgeAssistantError("--text-file replaces the audio: give it without --audio-file "
+                                "and --demo"))  # fmt: skip
     device = load_config(config, wake_word)
     with tempfile.TemporaryDirectory(prefix="edge-assistant-demo-") as scratch:
         if demo:
@@ -65,7 +76,7 @@ def run_command(
             }))  # fmt: skip
         try:
             assistant, audio, video = build(
-                device, home, audio_file, video_file, realtime, models_dir
+                device, home, audio_file, video_file, realtime, models_dir, text_file
             )
         except EdgeAssistantError as exc:
             fail(exc)

@@ -17,7 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from edge_assistant.actions.base import Sink
+from edge_assistant.audio.asr.two_pass import Recognition
 from edge_assistant.audio.listener import Listener, TranscriptEvent, WakeEvent, listen
+from edge_assistant.capture.text_source import TextSource
 from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.daemon import metrics
 from edge_assistant.daemon.acting import Actor
@@ -96,7 +98,10 @@ class Assistant:
     async def hear(self, source) -> None:
         """Task: the voice path. Accepted transcripts go to the bounded command queue (a full
         queue drops the oldest waiting one); what is not a command, a recognizer error and a
-        dropped command are journaled with their fate."""
+        dropped command are journaled with their fate. Typed commands (a TextSource) take
+        the same path from the queue on."""
+        if isinstance(source, TextSource):
+            return await self._read(source)
         async for event in listen(self.listener, source):
             if isinstance(event, WakeEvent):
                 metrics.WAKES.inc()
@@ -112,6 +117,17 @@ class Assistant:
                     await self._enqueue(heard)
                 else:
                     await self._not_a_command(heard)
+            if self._stopping.is_set():
+                break
+
+    async def _read(self, source: TextSource) -> None:
+        """Typed commands, one a line: nothing typed is dropped, so a full queue makes the
+        reader wait; a command's time to live counts from when it is queued."""
+        async for text in source.lines():
+            while self._transcripts.full():
+                await asyncio.sleep(0.01)
+            event = TranscriptEvent(Recognition(text, "text", True, ()), 0, 0, 0, 0.0)
+            await self._enqueue(Heard.of(event, None, None))
             if self._stopping.is_set():
                 break
 

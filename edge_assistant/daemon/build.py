@@ -8,6 +8,7 @@ from pathlib import Path
 
 from edge_assistant.actions import load_sink
 from edge_assistant.audio.listener import Listener
+from edge_assistant.capture.text_source import TextSource
 from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.daemon.arbitration import Arbiter
 from edge_assistant.daemon.assistant import Assistant
@@ -26,13 +27,16 @@ def build(
     video_file: Path | None = None,
     realtime: bool = False,
     models_dir: Path | None = None,
+    text_file: Path | str | None = None,
 ):
-    """(assistant, audio source, video source or None)."""
+    """(assistant, audio source, video source or None). ``text_file``: typed commands
+    (a file, or ``-`` for standard input) instead of any audio."""
     from edge_assistant.capture.file_source import FileSource
     from edge_assistant.capture.microphone import MicrophoneSource
 
     config = device.config
     home = load_home(home_path)
+    typed = TextSource(text_file) if text_file is not None else None  # a bad file fails first
     # before the big models: a bad voice fails start-up at once, naming its file
     voice = Voice.from_config(
         config.feedback, enabled=config.daemon.speak, base_dir=device.path.parent
@@ -55,7 +59,9 @@ def build(
         video = VideoSource(capture, realtime=realtime or video_file is None)
     speaker = _speaker(device, home, models_dir)
     audio = (
-        FileSource(audio_file, realtime=realtime)
+        typed
+        if typed is not None
+        else FileSource(audio_file, realtime=realtime)
         if audio_file is not None
         else MicrophoneSource(config.voice.capture, retry_at_start=True)
     )
