@@ -268,7 +268,7 @@ def test_a_command_for_later_is_checked_when_set_and_done_when_its_timer_ends(
             refused = [
                 await assistant.handle(typed(text))
                 for text in ("unlock the front door in 5 minutes",
-                             "what time is it in 5 minutes", "turn on the garage in 5 minutes")
+                             "what time is it in 5 minutes", "turn on the jacuzzi in 5 minutes")
             ]  # fmt: skip
             for _ in range(100):
                 if assistant.sink.done:
