@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import run_bench
+from tests.conftest import REPO, run_bench
 
 
 def load_suite_or_none():
@@ -66,3 +66,23 @@ def test_understanding_bench_prints_table_and_result(models_dir: Path, tmp_path:
     records = json.loads(out.read_text())
     assert sum(r["set"] == "in-grammar" for r in records) == 30
     assert all({"ours", "hassil", "expected"} <= set(r) for r in records)
+
+
+def test_blind_bench_scores_what_would_be_done(models_dir: Path, tmp_path: Path) -> None:
+    """bench/blind.py reads the blind set and scores both systems; every line is scored
+    once per system, and a wrong action is counted only for a reading that acts."""
+    out = tmp_path / "blind.json"
+    proc = run_bench("blind.py", "--models-dir", str(models_dir), "--json-out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1].removeprefix("RESULT "))
+    for prefix in ("", "templates_"):
+        for name in ("commands", "non_commands"):
+            for metric in ("correct", "wrong_action_rate", "wrong_answer_rate"):
+                assert 0 <= result[f"{prefix}blind_{name}_{metric}"] <= 1
+    rows = json.loads(out.read_text())
+    blind = REPO / "tests" / "data" / "blind"
+    lines = sum(len((blind / f).read_text().splitlines()) for f in ("commands.jsonl",
+                                                                     "non_commands.jsonl"))  # fmt: skip
+    assert len(rows) == 2 * lines
+    assert all(r["outcome"] == "act" for r in rows if r["wrong"])
+    assert not any(r["correct"] for r in rows if r["set"] == "non_commands")
