@@ -54,20 +54,23 @@ class TextSource:
         """Each command, as it is read (a pipe is read as it is written). The reading is done
         on a daemon thread, so a stop never waits for a terminal that says nothing."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=64)
+        queue: asyncio.Queue[str | BaseException | None] = asyncio.Queue(maxsize=64)
 
         def read() -> None:
+            end: BaseException | None = None
             try:
                 for line in self._lines():
                     asyncio.run_coroutine_threadsafe(queue.put(line), loop).result()
-            except (OSError, ValueError, RuntimeError):  # closed under us, or the loop is gone
-                pass
+            except (OSError, ValueError) as exc:  # a read error, or closed under us
+                end = exc
             finally:
-                with contextlib.suppress(RuntimeError):
-                    asyncio.run_coroutine_threadsafe(queue.put(None), loop)
+                with contextlib.suppress(RuntimeError):  # the loop is gone: nobody listens
+                    asyncio.run_coroutine_threadsafe(queue.put(end), loop)
 
         threading.Thread(target=read, name="text-source", daemon=True).start()
         while (text := await queue.get()) is not None:
+            if isinstance(text, BaseException):  # not the end of the input: a failure
+                raise TextSourceError(f"{self.name}: reading failed: {text}") from text
             yield text
 
     def _lines(self) -> Iterator[str]:
