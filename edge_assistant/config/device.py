@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from edge_assistant.config.actions import ActionsConfig
 from edge_assistant.config.arbitration import ArbitrationConfig
 from edge_assistant.config.daemon import DaemonConfig
+from edge_assistant.config.decisions import DecisionsConfig
 from edge_assistant.config.feedback import FeedbackConfig
 from edge_assistant.config.journal import JournalConfig
 from edge_assistant.config.loading import StrictModel, load_yaml_model, validate_data
@@ -152,6 +153,11 @@ class DeviceConfig(StrictModel):
     policy: PolicyConfig = Field(
         default_factory=PolicyConfig,
         description="Verification and confirmation of sensitive commands.",
+    )
+    decisions: DecisionsConfig = Field(
+        default_factory=DecisionsConfig,
+        description="How sure a reading of the understanding model must be to act, or to "
+        "ask a yes/no question first; per kind: control, answer, timer.",
     )
     journal: JournalConfig = Field(
         default_factory=JournalConfig, description="The SQLite journal of commands and outcomes."

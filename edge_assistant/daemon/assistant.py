@@ -289,7 +289,7 @@ class Assistant:
                     outcome.said = reply  # a custom intent's own response (home.yaml intents)
         elif verdict.decision == "confirm":
             self.pending = Confirmation(command, now, self.config.policy.confirm_s, decision_id)
-            outcome.said = "Are you sure? Say yes or show a thumbs up."
+            outcome.said = verdict.question
         else:
             outcome.said = verdict.reason
             metrics.REFUSED.inc()
@@ -424,7 +424,8 @@ class Assistant:
         self.policy = Policy(home, self.config.policy)
         self.sink.home = home  # the sink only acts on devices of the current home
         # same models, the new home's names (the resolver and its gazetteer are built from it)
-        self.understander = Understander(self.understander.encoder, self.understander.fusion, home)
+        old = self.understander
+        self.understander = Understander(old.encoder, old.fusion, home, old.decider.config)
         log.info("reloaded %s: %d devices", self.home_path, len(home.devices))
         return True
 

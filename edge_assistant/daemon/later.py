@@ -32,6 +32,8 @@ def problem_later(command: Command, home: Home) -> str | None:
         return f"I did not understand {command.text!r} ({command.reason or 'no intent'})"
     if command.intent in TIMER_INTENTS or command.intent in NOT_ACTIONS:
         return "only a command to the home's devices can be done later"
+    if command.decision == "ask":
+        return f"I was not sure enough of {command.text!r} to do it with nobody to ask"
     if command.needs_verification:
         return "a sensitive device is never controlled later, with nobody there to verify"
     try:

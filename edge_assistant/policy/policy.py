@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from edge_assistant.config.policy import PolicyConfig
@@ -53,6 +53,7 @@ class Verdict:
     decision: Decision
     reason: str  # one sentence, fit to be spoken and journaled
     sensitive_targets: tuple[str, ...] = ()  # device ids that made verification necessary
+    question: str = "Are you sure? Say yes or show a thumbs up."  # said for a "confirm"
 
 
 class Policy:
@@ -89,7 +90,10 @@ class Policy:
         sensitive = [d for d in devices if self.home.is_sensitive(d)]
         if command.needs_verification and not sensitive:
             sensitive = devices  # the resolver saw something sensitive: be as strict
+        clarify = _clarifying(command)
         if not sensitive and not command.needs_verification:
+            if clarify:
+                return Verdict("confirm", "Not sure enough to act: asked first.", question=clarify)
             return Verdict("allow", "Allowed: nothing sensitive.")
         ids = tuple(d.id for d in sensitive)
         what = _names(sensitive) or "That"
@@ -98,10 +102,13 @@ class Policy:
             needs = "needs" if len(sensitive) <= 1 else "need"
             return Verdict("refuse", f"Not verified: {what} {needs} {self._needs()}.", ids)
         by = f"verified by {verified_by}" if verified_by else "the speaker is not verified"
-        if command.intent in READ_ONLY_INTENTS or not self.config.confirm_sensitive:
+        if not clarify and (
+            command.intent in READ_ONLY_INTENTS or not self.config.confirm_sensitive
+        ):
             return Verdict("allow", f"Allowed: {by}.", ids)
         is_ = "is" if len(sensitive) <= 1 else "are"
-        return Verdict("confirm", f"{what} {is_} sensitive; {by}.", ids)
+        verdict = Verdict("confirm", f"{what} {is_} sensitive; {by}.", ids)
+        return replace(verdict, question=clarify) if clarify else verdict
 
     def _verified_by(self, evidence: Evidence) -> str | None:
         """What verified the speaker, in words; None when nothing did."""
@@ -149,6 +156,14 @@ class Confirmation:
         elif "confirmed" in heard:
             self.settled = "confirmed"
         return self.settled
+
+
+def _clarifying(command: Command) -> str | None:
+    """The yes/no question the understanding asks before acting on a guess, or None."""
+    if command.decision != "ask":
+        return None
+    question = _clean(command.clarify or "Do you want me to do that?", limit=160)
+    return f"{question} Say yes or show a thumbs up."
 
 
 def _spoken_answer(text: str | None) -> Answer | None:

@@ -146,10 +146,14 @@ class Command:
     reason: str | None = None  # why it was not understood
     layer: str | None = None  # which layer read it: "templates" or "model"
     response: str | None = None  # the template's response key (HassRespond: which answer)
+    decision: str | None = None  # act, ask or refuse (understanding/decide.py); None: undecided
+    clarify: str | None = None  # decision "ask": the yes/no question asked before acting
 
     @property
     def understood(self) -> bool:
-        return self.intent is not None
+        """A reading to go on with: an intent, and not refused by the decision (a refused
+        reading keeps its intent, for the journal to show what was guessed)."""
+        return self.intent is not None and self.decision != "refuse"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -166,4 +170,8 @@ class Command:
             out["layer"] = self.layer
         if self.response:
             out["response"] = self.response
+        if self.decision:
+            out["decision"] = self.decision
+        if self.clarify:
+            out["clarify"] = self.clarify
         return out

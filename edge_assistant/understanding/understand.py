@@ -7,13 +7,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from edge_assistant.config.decisions import DecisionsConfig
 from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.home.model import Home
 from edge_assistant.inference.loader import load_role
 from edge_assistant.understanding.context import Context, context_vector
+from edge_assistant.understanding.decide import Decider
 from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
 from edge_assistant.understanding.intents import Command
+from edge_assistant.understanding.relative import apply_change
 from edge_assistant.understanding.resolver import Resolver
 from edge_assistant.understanding.templates import TemplateLayer
 
@@ -37,13 +40,21 @@ def normalize_transcript(text: str) -> str:
 class Understander:
     """Two layers, as Home Assistant reads and then further: its own templates first (an
     in-grammar sentence gets exactly its reading), the fusion model for the rest. Each
-    Command says which layer read it; both resolve through one Resolver."""
+    Command says which layer read it; both resolve through one Resolver, and one Decider
+    says whether to act, ask first or refuse (``Command.decision``)."""
 
-    def __init__(self, encoder: TextEncoder, fusion: FusionRunner, home: Home) -> None:
+    def __init__(
+        self,
+        encoder: TextEncoder,
+        fusion: FusionRunner,
+        home: Home,
+        decisions: DecisionsConfig | None = None,
+    ) -> None:
         self.encoder = encoder
         self.fusion = fusion
         self.templates = TemplateLayer(home)
         self.resolver = Resolver(home, embed=encoder.encode)
+        self.decider = Decider(home, decisions)
         self.gazetteer = self.resolver.gazetteer
         self.last_ms = 0.0
 
@@ -54,7 +65,7 @@ class Understander:
         encoder = TextEncoder.from_config(device_config, models_dir=models_dir)
         cfg = device_config.config.roles.understanding
         model, bundle, _ = load_role(device_config.models_dir(models_dir), ROLE, cfg)
-        return cls(encoder, FusionRunner(model, bundle), home)
+        return cls(encoder, FusionRunner(model, bundle), home, device_config.config.decisions)
 
     def understand(self, text: str, context: Context | None = None) -> Command:
         """Blocking; call it from an executor in async code."""
@@ -74,5 +85,6 @@ class Understander:
                 cleaned, tokens, encoded, context_vector(context), self.gazetteer
             )
             command = replace(self.resolver.resolve(cleaned, prediction, context), layer="model")
+        command = self.decider.decide(apply_change(command, self.resolver.home), context)
         self.last_ms = (time.perf_counter() - start) * 1000
         return command

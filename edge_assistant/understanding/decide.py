@@ -1,0 +1,279 @@
+"""Act, ask or refuse: what the assistant does with a reading.
+
+A wrong action is the worst thing this product can do, worse than a question or a refusal.
+The model's confidence alone cannot say when it is wrong (it reads "we need a new sofa" as
+turning on a lamp at 0.93), so a reading of the model acts only on evidence in the words:
+
+* a **negated** or withdrawn request ("don't turn off the lights", "leave the blinds") and a
+  sentence **cut off** after a function word ("switch off the") never act, whichever layer
+  read them;
+* a device command acts when the words say the action (a cue of its intent: "off", "dim",
+  "skip", "louder") **and** name what to act on (a device, area or floor of the home, a word
+  for a kind of device, or "that" with a pointing hand), at a confidence at or above the act
+  threshold of its kind;
+* a plausible reading short of that **asks** one yes/no question naming what it would do ("Do
+  you want me to turn on the Office Heater?"): the words name a device and either say a cue of
+  the intent or a need ("it's freezing in the office"), at or above the ask threshold;
+* a question the model reads is answered only when it is said as a question;
+* anything else is refused with the reason.
+
+Template readings are Home Assistant's exact sentences: only the first rule applies to them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Literal
+
+from edge_assistant.config.decisions import DecisionsConfig, Thresholds
+from edge_assistant.home.model import Home
+from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.gazetteer import Gazetteer
+from edge_assistant.understanding.intents import IMPLIED_DOMAIN, Command
+
+Outcome = Literal["act", "ask", "refuse"]
+
+# Readings that change nothing in the home: answered by the sink's state or by the daemon.
+ANSWER_INTENTS = frozenset({
+    "HassGetState", "HassClimateGetTemperature", "HassGetWeather", "HassGetCurrentTime",
+    "HassGetCurrentDate", "HassTimerStatus", "HassRespond",
+})  # fmt: skip
+TIMER_INTENTS = frozenset({
+    "HassStartTimer", "HassCancelTimer", "HassCancelAllTimers", "HassIncreaseTimer",
+    "HassDecreaseTimer", "HassPauseTimer", "HassUnpauseTimer",
+})  # fmt: skip
+
+
+def kind_of(intent: str | None) -> str:
+    """The threshold kind of an intent: answer, timer or control."""
+    if intent in ANSWER_INTENTS:
+        return "answer"
+    if intent in TIMER_INTENTS:
+        return "timer"
+    return "control"
+
+
+_LEAD = r"^(?:(?:no|nah|oh|um|uh|er|erm|but|and|so|okay|ok|please|just|actually|hey|well)\s+)*"
+# "don't turn off the lights", "no need to open the blinds", "leave the lights on".
+_NEGATED = re.compile(
+    _LEAD + r"(?:don'?t|do not|never|no need to|there's no need to|theres no need to|"
+    r"you don'?t (?:need|have) to|(?:let's|lets) not|not now|no no)\b"
+    r"|" + _LEAD + r"(?:leave|keep) (?:the|it|them|my|our|everything|that|this|those)\b"
+)
+# Words a whole request cannot end with: what follows was not heard ("switch off the").
+_CUT_OFF = frozenset({
+    "the", "a", "an", "to", "by", "at", "with", "for", "my", "your", "our", "their", "and",
+    "or", "but", "if", "because", "of", "from", "into", "onto", "can", "could", "would",
+    "should", "then", "than", "um", "uh", "er", "erm",
+})  # fmt: skip
+_WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+# The words that say each intent's action. A model reading without one is at best a guess.
+_CUE = {
+    "HassTurnOn": r"on|start|open|opens|unlock|activate|enable|engage|arm|illuminate|light up|"
+    r"lights up|power up|fire up|boot|run|raise|lift|roll up|pull up|draw back",
+    "HassTurnOff": r"off|stop|close|closes|shut|lock|kill|disable|deactivate|disarm|cut|douse|"
+    r"put out|power down|lower|roll down|pull down|draw",
+    "HassLightSet": r"\d+|up|down|more|less|darker|lighter|percent|bright|brighter|brightness|dim|dimmer|dimmed|level|max|"
+    r"maximum|full|half|low|lower|colou?r|red|orange|yellow|green|blue|purple|pink|white|"
+    r"warm|cool|turquoise|brown|black",
+    "HassSetPosition": r"\d+|percent|half|halfway|position|open|close|raise|lower|way|up|down",
+    "HassMediaPause": r"pause|paws|stop|hold|freeze|halt|shush|hush|silence",
+    "HassMediaUnpause": r"resume|unpause|play|continue|carry on|keep (?:going|playing)|"
+    r"back on|start|restart",
+    "HassMediaNext": r"next|skip|forward|another|change",
+    "HassMediaPrevious": r"previous|back|last|again|replay|rewind|before|earlier",
+    "HassSetVolume": r"volume|loud|louder|quiet|quieter|softer|\d+|max|down|up|turn",
+    "HassSetVolumeRelative": r"volume|loud|louder|quiet|quieter|softer|down|up",
+    "HassClimateSetTemperature": r"\d+|degrees?|temperature|heat|heating|warm|warmer|cool|"
+    r"cooler|thermostat|celsius|fahrenheit|up|down|hotter|colder",
+    "HassFanSetSpeed": r"\d+|speed|fast|faster|slow|slower|up|down|max|full|low|high|medium",
+    "HassVacuumStart": r"start|clean|vacuum|hoover|run|go|sweep",
+    "HassVacuumReturnToBase": r"dock|base|home|charge|charger|charging|back|return",
+    "HassMediaSearchAndPlay": r"play|put on|listen",
+    "HassListAddItem": r"add|put|need|list",
+    "HassShoppingListAddItem": r"add|put|need|list",
+    "HassListCompleteItem": r"remove|check|tick|cross|got|done|complete",
+    "HassBroadcast": r"broadcast|announce|tell everyone|everyone|everybody",
+    "HassStartTimer": r"timer|countdown|remind|reminder|alarm|minutes?|seconds?|hours?",
+    "HassCancelTimer": r"cancel|stop|delete|remove|kill|forget|clear|end|off|scrap|ditch",
+    "HassCancelAllTimers": r"cancel|stop|delete|remove|kill|forget|clear|end|off|scrap",
+    "HassPauseTimer": r"pause|hold|freeze|stop",
+    "HassUnpauseTimer": r"resume|unpause|continue|restart|carry on|start",
+    "HassIncreaseTimer": r"add|more|extra|another|increase|extend|longer|plus|on",
+    "HassDecreaseTimer": r"take|off|less|remove|decrease|shorten|shorter|minus|knock",
+}
+CUES = {intent: re.compile(rf"\b(?:{words})\b") for intent, words in _CUE.items()}
+# A timer reading must be about a timer (or set one with a duration).
+_TIMER_WORD = re.compile(r"\b(?:timers?|countdowns?|alarms?|reminders?|remind)\b")
+# Needs said instead of actions: the reading is a guess worth a question, never an action.
+_NEED = re.compile(
+    r"\b(?:too|so|very|really|bit|freezing|boiling|cold|chilly|hot|warm|stuffy|dark|gloomy|"
+    r"bright|loud|quiet|noisy|can't see|cant see|can't hear|cant hear)\b"
+)
+_NEVERMIND = re.compile(
+    r"\b(?:never ?mind|forget (?:it|that|about it)|cancel|nothing|ignore|no|stop|abort|"
+    r"scratch that|not you|wasn't talking)\b"
+)
+# Words for a kind of device: what a command without a name acts on.
+_KIND = re.compile(
+    r"\b(?:lights?|lamps?|lighting|bulbs?|blinds?|curtains?|shades?|shutters?|fans?|"
+    r"speakers?|tv|telly|television|music|song|track|radio|player|heating|heater|heat|"
+    r"thermostat|temperature|aircon|ac|doors?|locks?|windows?|switch|plugs?|vacuum|hoover|"
+    r"robot|everything|volume|garage|coffee|kettle|sprinkler|alarm|timers?|list)\b"
+)
+_DEICTIC = re.compile(r"\b(?:this|that|it|them|these|those)\b")
+# Said as a question (or a request for an answer) by its first words.
+_QUESTION = re.compile(
+    _LEAD + r"(?:is|are|was|were|did|does|do|has|have|had|what|what's|whats|how|how's|hows|"
+    r"where|where's|which|who|who's|when|will|would|can|could|should|any|anything|anyone|"
+    r"tell me|check|show me|give me|let me know|i wonder|i'd like to know|do you know)\b"
+)
+DEFAULT = DecisionsConfig()
+
+
+def words_of(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
+
+
+def negated(text: str) -> bool:
+    return bool(_NEGATED.search(text.lower()))
+
+
+def cut_off(text: str) -> bool:
+    words = words_of(text)
+    return bool(words) and words[-1] in _CUT_OFF
+
+
+class Decider:
+    """Turns a reading into act, ask or refuse (``Command.decision``), with the question or
+    the reason said."""
+
+    def __init__(self, home: Home, config: DecisionsConfig | None = None) -> None:
+        self.home = home
+        self.config = config or DEFAULT
+        self.gazetteer = Gazetteer(home)
+        self._names = {d.id: d.name for d in home.devices}
+
+    def decide(self, command: Command, context: Context | None = None) -> Command:
+        context = context or Context()
+        text = command.text.lower()
+        if not command.understood:
+            return replace(command, decision="refuse")
+        if command.intent == "HassNevermind":  # does nothing; "the" is no "never mind"
+            known = command.layer != "model" or _NEVERMIND.search(text)
+            return replace(command, decision="act") if known else _refuse(command, "no request")
+        if negated(text):
+            return _refuse(command, "a request not to do something: nothing to do")
+        if cut_off(text):
+            return _refuse(command, f"only part of a request was heard ('{_tail(text)}')")
+        if command.layer != "model":
+            return replace(command, decision="act")
+        return self._model(command, text, context)
+
+    def thresholds(self, intent: str | None) -> Thresholds:
+        return getattr(self.config, kind_of(intent))
+
+    def _model(self, command: Command, text: str, context: Context) -> Command:
+        intent = command.intent or ""
+        limits = self.thresholds(intent)
+        confidence = command.confidence
+        if confidence < limits.ask:
+            return _refuse(command, f"not sure what was meant ({intent} at {confidence:.2f})")
+        kind = kind_of(intent)
+        if kind == "answer":
+            if intent == "HassRespond" or _QUESTION.search(text):
+                return replace(command, decision="act" if confidence >= limits.act else "refuse")
+            return _refuse(command, "not said as a question or a request")
+        cue = intent in CUES and bool(CUES[intent].search(text))
+        if kind == "timer":
+            about_timer = bool(_TIMER_WORD.search(text)) or (
+                intent == "HassStartTimer" and cue
+            )  # "wake me in ten minutes"
+            if cue and about_timer and confidence >= limits.act:
+                return replace(command, decision="act")
+            return _refuse(command, "not clearly about a timer")
+        grounded = self._grounded(text, command, context) or (
+            intent in IMPLIED_DOMAIN and len(words_of(text)) >= 2
+        )  # "a bit brighter": the lights; never a lone "up"
+        if cue and grounded and confidence >= limits.act:
+            return replace(command, decision="act")
+        if grounded and (cue or _NEED.search(text)) and len(words_of(text)) >= 2:
+            return replace(command, decision="ask", clarify=self.question(command))
+        missing = "what to do" if not cue else "what to do it to"
+        return _refuse(command, f"a guess ({intent}): the words do not say {missing}")
+
+    def _grounded(self, text: str, command: Command, context: Context) -> bool:
+        """Whether the words name what the command acts on."""
+        pointed = command.targets and context.pointing_target in command.targets
+        if pointed and _DEICTIC.search(text):
+            return True
+        return any(self.gazetteer.matches(text, f) for f in ("device", "area", "floor")) or bool(
+            _KIND.search(text)
+        )
+
+    def question(self, command: Command) -> str:
+        return f"Do you want me to {describe(command, self._names)}?"
+
+
+def describe(command: Command, names: dict[str, str]) -> str:
+    """What a command would do, in words: 'turn off the Kitchen Light and the Counter Light'."""
+    said = [names.get(t, t) for t in command.targets]
+    if len(said) > 3:
+        said = [*said[:3], f"{len(said) - 3} more"]
+    things = " and ".join(filter(None, [", ".join(said[:-1]), said[-1] if said else ""]))
+    things = f"the {things}" if things else "that"
+    slots = command.slots
+    match command.intent:
+        case "HassTurnOn":
+            return f"turn on {things}"
+        case "HassTurnOff":
+            return f"turn off {things}"
+        case "HassLightSet" if "brightness" in slots:
+            return f"set {things} to {slots['brightness']} percent"
+        case "HassLightSet" if "color" in slots:
+            return f"make {things} {slots['color']}"
+        case "HassSetPosition" if "position" in slots:
+            return f"set {things} to {slots['position']} percent open"
+        case "HassSetVolume" if "volume_level" in slots:
+            return f"set the volume of {things} to {slots['volume_level']} percent"
+        case "HassClimateSetTemperature" if "temperature" in slots:
+            return f"set {things} to {slots['temperature']} degrees"
+        case "HassMediaPause":
+            return f"pause {things}"
+        case "HassMediaUnpause":
+            return f"resume {things}"
+        case "HassMediaNext":
+            return f"skip to the next track on {things}"
+        case "HassMediaPrevious":
+            return f"go back a track on {things}"
+        case "HassVacuumStart":
+            return f"start {things}"
+        case "HassVacuumReturnToBase":
+            return f"send {things} back to its dock"
+    for slot, (up, down, unit) in _CHANGE_WORDS.items():
+        if slot in slots:
+            step = slots[slot]
+            way = up if step == "up" or (not isinstance(step, str) and step > 0) else down
+            by = "" if isinstance(step, str) else f" by {abs(step):g}{unit}"
+            return f"{way.format(things)}{by}"
+    return f"do {command.intent} on {things}"
+
+
+_CHANGE_WORDS = {
+    "brightness_change": ("make {} brighter", "make {} dimmer", " percent"),
+    "volume_step": ("turn up {}", "turn down {}", " percent"),
+    "temperature_change": ("make {} warmer", "make {} cooler", " degrees"),
+    "position_change": ("open {} further", "close {} further", " percent"),
+    "percentage_change": ("speed up {}", "slow down {}", " percent"),
+}
+
+
+def _refuse(command: Command, reason: str) -> Command:
+    return replace(command, decision="refuse", reason=reason)
+
+
+def _tail(text: str, words: int = 6) -> str:
+    said = words_of(text)
+    return ("… " if len(said) > words else "") + " ".join(said[-words:]) + " …"
