@@ -68,7 +68,7 @@ def test_that_without_pointing_is_not_guessed(understander: Understander) -> Non
 def test_too_bright_dims_the_speakers_area(understander: Understander) -> None:
     command = understander.understand("it's too bright in here", seen_in("office"))
     assert command.intent == "HassLightSet"
-    assert command.slots == {"area": "Office", "domain": "light", "brightness": 30}
+    assert command.slots == {"area": "Office", "domain": "light", "brightness_change": "down"}
 
 
 def test_unlock_the_front_door_needs_verification(understander: Understander) -> None:

@@ -173,6 +173,8 @@ def actions_for(command: Command, home: Home) -> list[Action]:
             raise ActionRefused(f"{command.intent} cannot apply to {device.domain} {device.id}")
         if service == "volume_step":
             service = _volume_step(command.slots)
+        if "percentage_change" in command.slots and device.domain == "fan":
+            service = _speed_step(command.slots)
         data = _service_data(command.intent, device, command.slots)
         actions.append(Action(device.id, device.domain, service, data))
     return actions
@@ -215,7 +217,10 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
     """Service data from the value slots; every other slot (names, areas) is ignored."""
     if intent == "HassLightSet":
         data: dict[str, Any] = {}
-        if "brightness" in slots:
+        if "brightness_change" in slots:  # "a bit brighter": a step, no state needed
+            _require(device, "brightness")
+            data["brightness_step_pct"] = _step(slots, "brightness_change", DEFAULT_STEP)
+        elif "brightness" in slots:
             _require(device, "brightness")
             data["brightness_pct"] = _percent(slots, "brightness")
         if "color" in slots:
@@ -227,6 +232,11 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
         if not data:
             raise ActionRefused("HassLightSet needs a brightness or a color")
         return data
+    if "position_change" in slots or "temperature_change" in slots:
+        raise ActionRefused(
+            f"the current {'position' if 'position_change' in slots else 'temperature'} of "
+            f"{device.id} is not known here, so the change cannot be worked out: say a level"
+        )  # the daemon turns it into a level where the sink knows the state (daemon/acting.py)
     if intent == "HassSetPosition":
         _require(device, "position")
         key = "percentage" if device.domain == "fan" else "position"
@@ -236,6 +246,13 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
         return {"volume_level": round(_percent(slots, "volume_level") / 100, 2)}
     if intent in ("HassMediaPlayerMute", "HassMediaPlayerUnmute"):
         return {"is_volume_muted": intent == "HassMediaPlayerMute"}
+    if intent == "HassFanSetSpeed" and "percentage_change" in slots:
+        step = slots["percentage_change"]
+        return (
+            {}
+            if step in ("up", "down")
+            else {"percentage_step": abs(_step(slots, "percentage_change", 0))}
+        )
     if intent == "HassFanSetSpeed":
         return {"percentage": _percent(slots, "percentage")}
     if intent in ("HassListAddItem", "HassShoppingListAddItem"):
@@ -252,6 +269,24 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
         _require(device, "temperature")
         return {"temperature": _number(slots, "temperature", -50, 150)}
     return {}
+
+
+DEFAULT_STEP = 25  # percent points of "a bit brighter" when no number is said
+
+
+def _step(slots: dict[str, Any], key: str, default: int) -> int:
+    """A relative change as signed percent points: "up"/"down" is ``default``."""
+    value = slots.get(key)
+    if value in ("up", "down"):
+        return default if value == "up" else -default
+    return round(_number(slots, key, -100, 100))
+
+
+def _speed_step(slots: dict[str, Any]) -> str:
+    """A fan faster or slower: Home Assistant's increase_speed / decrease_speed."""
+    step = slots.get("percentage_change")
+    up = step == "up" or (isinstance(step, int | float) and not isinstance(step, bool) and step > 0)
+    return "increase_speed" if up else "decrease_speed"
 
 
 def _volume_step(slots: dict[str, Any]) -> str:

@@ -64,30 +64,35 @@ class Actor:
         return done
 
     async def _absolute(self, command: Command) -> list[Command]:
-        """A relative change by a number ("turn the volume up by 10") as the level it gives
-        from each player's current level, when the sink knows it (as Home Assistant does);
-        otherwise the command as it is (refused by actions_for: a step by a number is never
-        guessed)."""
-        step = command.slots.get("volume_step")
-        if command.intent != "HassSetVolumeRelative" or not _is_number(step):
-            return [command]
-        levels = []
-        for device_id in command.targets:
-            attributes = ((await self._state(device_id)) or {}).get("attributes") or {}
-            level = _number(attributes.get("volume_level"))
-            if level is None or not 0 <= level <= 1:
-                return [command]  # not known: refused, not guessed
-            levels.append((device_id, round(min(100.0, max(0.0, level * 100 + step)))))
-        slots = {k: v for k, v in command.slots.items() if k != "volume_step"}
-        return [
-            replace(
-                command,
-                intent="HassSetVolume",
-                slots={**slots, "volume_level": level},
-                targets=(device_id,),
-            )
-            for device_id, level in levels
-        ]
+        """A relative change the sink needs a level for ("turn the volume up by 10", "a
+        couple of degrees warmer", "close the curtains another 20 percent") as the level it
+        gives from each device's current state, when the sink knows it (as Home Assistant
+        does); otherwise the command as it is (refused by actions_for: never guessed)."""
+        for slot, (attribute, scale, low, high, default, intent, level_slot) in _CHANGES.items():
+            step = command.slots.get(slot)
+            if step is None or (slot == "volume_step" and not _is_number(step)):
+                continue
+            delta = default if step == "up" else -default if step == "down" else step
+            if not _is_number(delta):
+                return [command]
+            levels = []
+            for device_id in command.targets:
+                attributes = ((await self._state(device_id)) or {}).get("attributes") or {}
+                level = _number(attributes.get(attribute))
+                if level is None or not low <= level * scale <= high:
+                    return [command]  # not known: refused, not guessed
+                levels.append((device_id, min(high, max(low, level * scale + delta))))
+            slots = {k: v for k, v in command.slots.items() if k != slot}
+            return [
+                replace(
+                    command,
+                    intent=intent,
+                    targets=(device_id,),
+                    slots={**slots, level_slot: _level(level, level_slot)},
+                )
+                for device_id, level in levels
+            ]
+        return [command]
 
     async def answer_state(self, command: Command, home: Home) -> str:
         """A question, answered from the sink's states as a sentence: HassGetState (each
@@ -146,6 +151,20 @@ class Actor:
                                                temperature is not None else "")  # fmt: skip
                 return said + "."
         return "I do not know the weather."
+
+
+# slot: (state attribute, its scale to the slot's unit, lowest, highest, the step of a bare
+# "up"/"down", the intent that sets a level, its slot)
+_CHANGES = {
+    "volume_step": ("volume_level", 100, 0, 100, 10, "HassSetVolume", "volume_level"),
+    "temperature_change": ("temperature", 1, 5, 35, 1, "HassClimateSetTemperature", "temperature"),
+    "position_change": ("current_position", 1, 0, 100, 25, "HassSetPosition", "position"),
+}
+
+
+def _level(value: float, slot: str) -> float | int:
+    """Percent levels are whole numbers; a temperature keeps its half degree."""
+    return round(value * 2) / 2 if slot == "temperature" else round(value)
 
 
 def _is_number(value: object) -> bool:

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 from edge_assistant.home.model import Device
 from edge_assistant.understanding import values
 from edge_assistant.understanding.intents import BRIGHT_LEVEL, DIM_LEVEL
+from edge_assistant.understanding.relative import direction
 
 STATES = {"on": "on", "off": "off", "open": "open", "closed": "closed", "shut": "closed",
           "locked": "locked", "unlocked": "unlocked", "opening": "opening",
@@ -37,15 +38,19 @@ def slot_values(text: str, tail: str, intent: str, spans: dict[str, str]) -> dic
     state = spans.get("STATE", "").lower().split()
     if state and state[-1] in STATES:
         out["state"] = STATES[state[-1]]
+    relative = direction(text.lower()) is not None  # a change: understanding/relative.py
     if intent == "HassLightSet":
-        out.update(_light(text, tail, value))
+        out.update(_light(text, tail, value, relative))
     elif intent in PERCENT_SLOT:
         level = _first(values.parse_percent, tail, value, text)
-        if level is None:
+        if level is None and not relative:
             raise NotUnderstood("no level understood")
-        out[PERCENT_SLOT[intent]] = level
+        if level is not None:
+            out[PERCENT_SLOT[intent]] = level
     elif intent == "HassClimateSetTemperature":
         temperature = _first(values.parse_temperature, tail, value, text)
+        if temperature is None and relative:
+            return out
         if temperature is None:
             raise NotUnderstood("no temperature understood")
         out["temperature"] = temperature
@@ -62,7 +67,7 @@ def slot_values(text: str, tail: str, intent: str, spans: dict[str, str]) -> dic
     return out
 
 
-def _light(text: str, tail: str, value: str) -> dict[str, Any]:
+def _light(text: str, tail: str, value: str, relative: bool = False) -> dict[str, Any]:
     color = _first(values.parse_color, tail, value, text)
     if color:
         return {"color": color}
@@ -80,6 +85,8 @@ def _light(text: str, tail: str, value: str) -> dict[str, Any]:
         return {"brightness": DIM_LEVEL}
     if any(w in lowered for w in ("bright", "full", "max", "all the way up")):
         return {"brightness": BRIGHT_LEVEL}
+    if relative:
+        return {}
     raise NotUnderstood("no brightness or color understood")
 
 
