@@ -11,8 +11,9 @@ A reading becomes one of three outcomes, as the daemon would turn it (without sp
 verification): **act** (understood, and its actions map, or it is a question or a timer the
 daemon answers itself); **ask** (a sensitive target: the policy asks for confirmation before
 anything); **refuse** (not understood, or refused with a reason: "which light?" says why).
-The assistant has no clarifying question of its own yet, so an ``ask`` line answered with a
-refusal that asks back counts as safe, not as correct.
+An ``ask`` outcome is also the assistant's own yes/no question before acting on a guess
+(``Command.decision == "ask"``); a question naming exactly the expected command counts as half
+correct. An ``ask`` line answered with a refusal that asks back counts as safe, not correct.
 
 A line expecting ``act`` is **correct** when every command said is done exactly: the same
 service calls, or, for what makes none, the intent, the set of targets and every value said; a reading of a command for later is the timer
@@ -20,12 +21,12 @@ with its command (``HassStartTimer`` + ``conversation_command``), read again. A 
 action** is acting when the line expects anything else, or acting not exactly as expected
 (an action on a wrong device, with a wrong value, or one of several commands only); the same
 for a reading that only answers (a state, the time) is a **wrong answer**.
-Relative changes ("a bit brighter") have no slots here yet: acting on one is wrong unless
-it is the player's own volume step.
+Relative changes ("a bit brighter") compare by their change slots (``brightness_change``
+…; the player's volume change is Home Assistant's ``volume_step``).
 
 Run it after exporting the cpu bundles::
 
-    python bench/blind.py [--models-dir DIR] [--json-out PATH]
+    python bench/blind.py [--set blind|blind2] [--models-dir DIR] [--json-out PATH]
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.intents import Command
 
 REPO = Path(__file__).resolve().parents[1]
-BLIND = REPO / "tests" / "data" / "blind"
+DATA = REPO / "tests" / "data"
 HOME = REPO / "examples" / "home.yaml"
 DEFAULT_CONTEXT = {"satellite_area": "living_room"}
 # The relative changes the blind set labels, and the one this assistant has.
@@ -64,7 +65,7 @@ def outcome(command: Command, home: Home) -> str:
     nothing: a refusal here)."""
     if not command.understood or command.intent == "HassNevermind":
         return "refuse"
-    if command.needs_verification:
+    if command.needs_verification or command.decision == "ask":
         return "ask"
     try:
         actions_for(command, home)
@@ -95,8 +96,8 @@ def same_command(command: Command, expected: dict[str, Any], home: Home, read) -
     if targets != set(expected["targets"]):
         return False
     for key, value in expected["values"].items():
-        if key in RELATIVE:  # only the player's volume step exists here
-            if key != "volume_change" or command.slots.get("volume_step") != value:
+        if key in RELATIVE:  # the player's volume change is Home Assistant's volume_step
+            if command.slots.get("volume_step" if key == "volume_change" else key) != value:
                 return False
             continue
         ours = command.slots.get(key)
@@ -135,12 +136,14 @@ def score(lines: list[dict[str, Any]], read, home: Home) -> tuple[Counter, list[
         correct = False
         if want == "act" and command.intent == "HassNevermind":  # does nothing, as asked
             correct = [c["intent"] for c in expect["commands"]] == ["HassNevermind"]
-        elif want == "act" and did == "act":
+        elif want == "act" and did in ("act", "ask"):
             wanted = expect["commands"]
             context = line.get("context")
-            correct = len(wanted) == 1 and same_command(
+            right = len(wanted) == 1 and same_command(
                 command, wanted[0], home, lambda text, c=context: read(text, c)
             )
+            correct = right if did == "act" else 0.5 * right  # a right question: half
+            counts["asked_right"] += did == "ask" and right
         wrong = did == "act" and not correct
         answer = command.intent in ANSWERS
         counts["correct"] += correct
@@ -151,8 +154,8 @@ def score(lines: list[dict[str, Any]], read, home: Home) -> tuple[Counter, list[
     return counts, rows
 
 
-def load(name: str) -> list[dict[str, Any]]:
-    path = BLIND / name
+def load(folder: Path, name: str) -> list[dict[str, Any]]:
+    path = folder / name
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -160,6 +163,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--json-out", type=Path, default=None)
+    parser.add_argument(
+        "--set", default="blind", choices=["blind", "blind2"],
+        help="which blind set (tests/data/<set>/); blind2 was written after blind's first run",
+    )  # fmt: skip
     args = parser.parse_args()
     quiet_libraries()
     from edge_assistant.understanding.understand import Understander
@@ -180,7 +187,8 @@ def main() -> None:
             return Command(text=text, intent=None, reason="no template matched")
         return understander.resolver.from_slots(text, matched.intent, matched.slots)
 
-    sets = {"commands": load("commands.jsonl"), "non_commands": load("non_commands.jsonl")}
+    folder = DATA / args.set
+    sets = {name: load(folder, f"{name}.jsonl") for name in ("commands", "non_commands")}
     table, out = [], []
     for system, read in (("ours", ours), ("templates", templates)):
         for name, lines in sets.items():
@@ -199,9 +207,11 @@ def main() -> None:
               f"{c['wrong_action'] / n:>10.3f} {c['wrong_answer'] / n:>10.3f} "
               f"{asked / n:>6.3f} {refused / n:>8.3f}")  # fmt: skip
         prefix = "" if system == "ours" else "templates_"
-        result[f"{prefix}blind_{name}_correct"] = round(c["correct"] / n, 4)
-        result[f"{prefix}blind_{name}_wrong_action_rate"] = round(c["wrong_action"] / n, 4)
-        result[f"{prefix}blind_{name}_wrong_answer_rate"] = round(c["wrong_answer"] / n, 4)
+        result[f"{prefix}{args.set}_{name}_asked"] = round(asked / n, 4)
+        result[f"{prefix}{args.set}_{name}_refused"] = round(refused / n, 4)
+        result[f"{prefix}{args.set}_{name}_correct"] = round(c["correct"] / n, 4)
+        result[f"{prefix}{args.set}_{name}_wrong_action_rate"] = round(c["wrong_action"] / n, 4)
+        result[f"{prefix}{args.set}_{name}_wrong_answer_rate"] = round(c["wrong_answer"] / n, 4)
     ours_commands = next(c for s, n, c in table if s == "ours" and n == "commands")
     print("\nours on commands, expected -> done:",
           ", ".join(f"{k} {v}" for k, v in sorted(ours_commands.items()) if ":" in k))  # fmt: skip

@@ -1,0 +1,156 @@
+"""Act, ask or refuse (understanding/decide.py) and relative changes (understanding/relative.py),
+on readings built by hand: the rules, without the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_assistant.actions.base import actions_for
+from edge_assistant.config.decisions import DecisionsConfig, Thresholds
+from edge_assistant.errors import ConfigError
+from edge_assistant.home.model import Home, load_home
+from edge_assistant.policy.policy import Policy
+from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.decide import Decider, cut_off, negated
+from edge_assistant.understanding.intents import Command
+from edge_assistant.understanding.relative import apply_change, change_in
+
+HOME = Path(__file__).resolve().parents[1] / "examples" / "home.yaml"
+HERE = Context(satellite_area="living_room")
+
+
+@pytest.fixture(scope="module")
+def home() -> Home:
+    return load_home(HOME)
+
+
+def reading(text: str, intent: str, targets: tuple[str, ...], confidence: float = 0.99,
+            layer: str = "model", **slots) -> Command:  # fmt: skip
+    return Command(text=text, intent=intent, slots=slots, confidence=confidence,
+                   targets=targets, layer=layer)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["don't turn off the lights", "please do not open the blinds", "no need to start the hoover",
+     "leave the lights on", "oh don't dim the lights yet"],
+)  # fmt: skip
+def test_a_negated_request_never_acts_whichever_layer_read_it(home: Home, text: str) -> None:
+    assert negated(text)
+    for layer in ("model", "templates"):
+        command = reading(text, "HassTurnOff", ("living_ceiling",), confidence=1.0, layer=layer)
+        decided = Decider(home).decide(command, HERE)
+        assert decided.decision == "refuse" and not decided.understood
+        assert "not to do" in (decided.reason or "")
+
+
+@pytest.mark.parametrize(
+    "text", ["switch off the", "turn on the light by the", "dim the lights to"]
+)
+def test_a_cut_off_request_is_refused_saying_what_was_heard(home: Home, text: str) -> None:
+    assert cut_off(text)
+    decided = Decider(home).decide(reading(text, "HassTurnOn", ("floor_lamp",)), HERE)
+    assert decided.decision == "refuse"
+    assert text.split()[-1] in (decided.reason or "")
+
+
+@pytest.mark.parametrize("text", ["turn on the lights please", "turn on the heater switch"])
+def test_whole_requests_are_not_cut_off(text: str) -> None:
+    assert not cut_off(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "targets"),
+    [("we need a new sofa", "HassTurnOn", ("floor_lamp",)),
+     ("the coffee machine needs descaling", "HassTurnOff", ("coffee_machine",)),
+     ("up", "HassTurnOn", ("tv",)), ("go", "HassMediaPrevious", ("tv",)),
+     ("okay i want", "HassTurnOn", ("kitchen_ceiling",))],
+)  # fmt: skip
+def test_a_confident_guess_without_words_for_it_never_acts(
+    home: Home, text: str, intent: str, targets: tuple[str, ...]
+) -> None:
+    decided = Decider(home).decide(reading(text, intent, targets, confidence=1.0), HERE)
+    assert decided.decision == "refuse"
+    assert decided.reason and "guess" in decided.reason
+
+
+def test_a_need_said_instead_of_an_action_asks_naming_what_it_would_do(home: Home) -> None:
+    command = reading("it's freezing in the office", "HassTurnOn", ("office_heater",))
+    decided = Decider(home).decide(command, HERE)
+    assert decided.decision == "ask"
+    assert decided.clarify == "Do you want me to turn on the Office Heater?"
+    verdict = Policy(home).check(decided)
+    assert verdict.decision == "confirm"
+    assert verdict.question.startswith("Do you want me to turn on the Office Heater?")
+
+
+def test_said_and_named_at_a_confident_reading_acts(home: Home) -> None:
+    command = reading("could you kill the lights in the kitchen", "HassTurnOff",
+                      ("kitchen_ceiling", "kitchen_counter"))  # fmt: skip
+    assert Decider(home).decide(command, HERE).decision == "act"
+
+
+def test_thresholds_come_from_the_device_config(home: Home) -> None:
+    command = reading("turn off the kitchen lights now", "HassTurnOff", ("kitchen_ceiling",),
+                      confidence=0.85)  # fmt: skip
+    assert Decider(home).decide(command, HERE).decision == "act"
+    strict = DecisionsConfig(control=Thresholds(act=0.9, ask=0.5))
+    decided = Decider(home, strict).decide(command, HERE)
+    assert decided.decision == "ask" and decided.clarify
+    lax_ask = DecisionsConfig(control=Thresholds(act=0.95, ask=0.9))
+    assert Decider(home, lax_ask).decide(command, HERE).decision == "refuse"
+
+
+def test_ask_above_act_is_a_config_error_naming_both() -> None:
+    with pytest.raises((ConfigError, ValueError), match=r"ask .* must not be above act"):
+        Thresholds(act=0.5, ask=0.8)
+
+
+def test_a_question_the_model_reads_is_answered_only_when_asked(home: Home) -> None:
+    decider = Decider(home)
+    statement = reading("police are appealing for witnesses", "HassGetState", ("hall_sensor",))
+    assert decider.decide(statement, HERE).decision == "refuse"
+    question = reading("is the hall sensor on", "HassGetState", ("hall_sensor",))
+    assert decider.decide(question, HERE).decision == "act"
+
+
+def test_a_template_reading_acts(home: Home) -> None:
+    command = reading("turn on the lights", "HassTurnOn", ("living_ceiling",), 1.0, "templates")
+    assert Decider(home).decide(command, HERE).decision == "act"
+
+
+@pytest.mark.parametrize(
+    ("text", "domain", "change"),
+    [("a bit brighter", "light", "up"), ("dim the lights", "light", "down"),
+     ("it's too bright in here", "light", "down"), ("dim the lights to 20 percent", "light", None),
+     ("turn the heating up a couple of degrees", "climate", 2),
+     ("make it three degrees cooler", "climate", -3),
+     ("close the curtains another 20 percent", "cover", -20),
+     ("open the blinds a bit more", "cover", "up"), ("close the blinds", "cover", None),
+     ("turn the lights on", "light", None), ("turn the volume down a bit", "media_player", "down"),
+     ("turn it up by 10", "media_player", 10), ("bedroom fan faster", "fan", "up")],
+)  # fmt: skip
+def test_relative_changes_are_read_with_their_direction_and_size(
+    text: str, domain: str, change: object
+) -> None:
+    assert change_in(text, domain) == change
+
+
+def test_a_change_becomes_the_quantity_of_its_targets(home: Home) -> None:
+    lights = apply_change(reading("turn the lights up a little", "HassTurnOn",
+                                  ("living_ceiling", "floor_lamp")), home)  # fmt: skip
+    assert lights.intent == "HassLightSet" and lights.slots == {"brightness_change": "up"}
+    steps = {a.data["brightness_step_pct"] for a in actions_for(lights, home)}
+    assert steps == {25}  # a step of its own: no state needed
+    music = apply_change(reading("turn the music down", "HassMediaPause", ("tv",)), home)
+    assert music.intent == "HassSetVolumeRelative" and music.slots == {"volume_step": "down"}
+    assert [a.service for a in actions_for(music, home)] == ["volume_down"]
+    pause = apply_change(reading("pause the music", "HassMediaPause", ("tv",)), home)
+    assert pause.intent == "HassMediaPause"
+    heat = apply_change(reading("a couple of degrees warmer", "HassClimateSetTemperature",
+                                ("thermostat",), temperature=2), home)  # fmt: skip
+    assert heat.slots == {"temperature_change": 2}
+    with pytest.raises(ValueError, match="current temperature of thermostat is not known"):
+        actions_for(heat, home)
