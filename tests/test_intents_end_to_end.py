@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import REPO
 from tests.daemon_process import Daemon, device_config
@@ -266,3 +267,43 @@ def test_every_intent_typed_to_run_is_done_by_home_assistant(
                  ("media_player", "media_previous_track"), ("scene", "turn_on"),
                  ("valve", "open_valve"), ("fan", "set_percentage")]:  # fmt: skip
         assert call in calls, call
+
+
+def test_a_guess_asks_first_and_a_negation_or_a_fragment_does_nothing_over_mqtt(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """Typed to `run`: "i can't see a thing in the kitchen" asks "Do you want me to turn on
+    the Kitchen Ceiling Light and Counter Lights?", and only the "yes" that follows does it;
+    "don't turn off the lights" and a lone "the" reach no device."""
+    if MOSQUITTO is None:
+        pytest.skip(SKIP_REASON)
+    home = yaml.safe_load((REPO / "examples" / "home.yaml").read_text())
+    for device in home["devices"]:
+        device.setdefault("mqtt", {"command_topic": f"home/{device['id']}/set"})
+    (tmp_path / "home.yaml").write_text(yaml.safe_dump(home))
+    said = tmp_path / "said.txt"
+    said.write_text("don't turn off the lights\nthe\ni can't see a thing in the kitchen\nyes\n")
+    with Mosquitto(tmp_path) as broker:
+        subscriber = Subscriber(broker, "home/#")
+        try:
+            config = device_config(
+                tmp_path, daemon={"health_port": 0, "speak": False, "area": "living_room"},
+                actions={"sink": {"type": "mqtt", "host": broker.host, "port": broker.port}},
+            )  # fmt: skip
+            with Daemon(tmp_path, config, models_dir, "--home", str(tmp_path / "home.yaml"),
+                        "--text-file", str(said)) as daemon:  # fmt: skip
+                assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+            messages = subscriber.wait_for(2, timeout=10)
+        finally:
+            subscriber.close()
+    outcomes = daemon.outcomes
+    assert [o["decision"] for o in outcomes] == ["refuse", "refuse", "confirm", "confirmed"]
+    assert outcomes[2]["said"].startswith(
+        "Do you want me to turn on the Kitchen Ceiling Light and Counter Lights?"
+    )
+    done = [a["device"] for o in outcomes for a in o["actions"]]
+    assert done == ["kitchen_ceiling", "kitchen_counter"]
+    assert sorted(m[0] for m in messages) == [
+        "home/kitchen/ceiling/set",
+        "home/kitchen/counter/set",
+    ]
