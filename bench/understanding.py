@@ -99,15 +99,27 @@ class Answer:
     intent: str | None
     slots: dict[str, Any]
     ms: float
+    decision: str = "act"  # act, ask (a yes/no question first) or refuse
+    confidence: float = 1.0
+
+
+# Readings that change no device: acting wrongly on one is a wrong answer, not a wrong action.
+ANSWERS = {"HassGetState", "HassClimateGetTemperature", "HassGetWeather", "HassGetCurrentTime",
+           "HassGetCurrentDate", "HassTimerStatus", "HassRespond", "HassNevermind"}  # fmt: skip
 
 
 @dataclass
 class Score:
-    """Per (set, system): what was right and how long each call took."""
+    """Per (set, system): what was right, what it would have done, how long each call took."""
 
     intent_ok: list[bool] = field(default_factory=list)
     slots_ok: list[bool] = field(default_factory=list)
     ms: list[float] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    credit: list[float] = field(default_factory=list)  # 1 right act or refusal, 0.5 right ask
+    wrong_action: list[bool] = field(default_factory=list)
+    non_command_acted: list[bool] = field(default_factory=list)
+    calibration: list[tuple[float, bool]] = field(default_factory=list)  # acts and asks
 
     def add(self, example: Example, answer: Answer) -> tuple[bool, bool]:
         intent_ok = answer.intent == example.intent
@@ -117,7 +129,41 @@ class Score:
         self.intent_ok.append(intent_ok)
         self.slots_ok.append(slots_ok)
         self.ms.append(answer.ms)
+        did = answer.decision if answer.intent is not None else "refuse"
+        self.decisions.append(did)
+        command = example.intent is not None
+        if not command:
+            self.credit.append(float(did == "refuse"))
+        else:
+            self.credit.append({"act": 1.0, "ask": 0.5}.get(did, 0.0) * slots_ok)
+        acted = did == "act" and answer.intent not in ANSWERS
+        self.wrong_action.append(acted and not slots_ok)
+        if not command:
+            self.non_command_acted.append(acted)
+        if did in ("act", "ask"):
+            self.calibration.append((answer.confidence, slots_ok))
         return intent_ok, slots_ok
+
+    def rate(self, name: str) -> float:
+        values = getattr(self, name)
+        return float(np.mean(values)) if values else 0.0
+
+    def share(self, decision: str) -> float:
+        return float(np.mean([d == decision for d in self.decisions])) if self.n else 0.0
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error of the readings acted on or asked about: 10 equal
+        bins of confidence, |accuracy - mean confidence| weighted by the bin's share."""
+        if not self.calibration:
+            return 0.0
+        confidence = np.array([c for c, _ in self.calibration])
+        right = np.array([r for _, r in self.calibration], dtype=float)
+        bins = np.minimum((confidence * 10).astype(int), 9)
+        return float(sum(
+            abs(right[bins == b].mean() - confidence[bins == b].mean()) * (bins == b).mean()
+            for b in range(10) if (bins == b).any()
+        ))  # fmt: skip
 
     @property
     def n(self) -> int:
@@ -260,7 +306,8 @@ def ours(models_dir: Path, homes: dict[int, Home]) -> System:
         start = time.perf_counter()
         command = understander.understand(example.text, example.context)
         ms = (time.perf_counter() - start) * 1000
-        return Answer(command.intent, dict(command.slots), ms)
+        return Answer(command.intent, dict(command.slots), ms, command.decision or "act",
+                      command.confidence)  # fmt: skip
 
     return answer
 
@@ -440,7 +487,8 @@ def failures(records: list[dict], system: str, limit: int) -> list[str]:
 
 
 def render(scores: dict[str, dict[str, Score]]) -> str:
-    header = ("set", "system", "intent acc", "slot exact", "p50 ms", "p95 ms", "n")
+    header = ("set", "system", "intent acc", "slot exact", "correct", "wrong act", "asked",
+              "refused", "non-cmd acted", "ECE", "p50 ms", "p95 ms", "n")  # fmt: skip
     rows = [header]
     for set_name in SETS:
         for system in SYSTEMS:
@@ -451,6 +499,12 @@ def render(scores: dict[str, dict[str, Score]]) -> str:
                     system,
                     f"{s.intent_acc:.3f}",
                     f"{s.slots_acc:.3f}",
+                    f"{s.rate('credit'):.3f}",
+                    f"{s.rate('wrong_action'):.3f}",
+                    f"{s.share('ask'):.3f}",
+                    f"{s.share('refuse'):.3f}",
+                    f"{s.rate('non_command_acted'):.3f}",
+                    f"{s.ece:.3f}",
                     f"{s.percentile(50):.2f}",
                     f"{s.percentile(95):.2f}",
                     str(s.n),
@@ -475,6 +529,19 @@ def result_line(scores: dict[str, dict[str, Score]], extra: dict[str, float]) ->
         "paraphrase_slots_acc": round(para["ours"].slots_acc, 4),
         "ingrammar_intent_acc": round(ingrammar["ours"].intent_acc, 4),
         "hassil_paraphrase_intent_acc": round(para["hassil"].intent_acc, 4),
+        **{
+            f"{prefix}{key}_{metric}": round(value, 4)
+            for key, set_name in (("paraphrase", "paraphrase"), ("ingrammar", "in-grammar"))
+            for system, prefix in (("ours", ""), ("hassil", "hassil_"))
+            for metric, value in (
+                ("correct", scores[set_name][system].rate("credit")),
+                ("wrong_action_rate", scores[set_name][system].rate("wrong_action")),
+                ("clarify_rate", scores[set_name][system].share("ask")),
+                ("refusal_rate", scores[set_name][system].share("refuse")),
+                ("non_command_acceptance", scores[set_name][system].rate("non_command_acted")),
+                ("ece", scores[set_name][system].ece),
+            )
+        },
         "p50_ms": round(para["ours"].percentile(50), 3),
     }
     return "RESULT " + json.dumps(result)
