@@ -24,7 +24,13 @@ KEYS = {
     "ingrammar_intent_acc",
     "hassil_paraphrase_intent_acc",
     "p50_ms",
-}
+} | {
+    f"{prefix}{key}_{metric}"
+    for key in ("paraphrase", "ingrammar")
+    for prefix in ("", "hassil_")
+    for metric in ("correct", "wrong_action_rate", "clarify_rate", "refusal_rate",
+                   "non_command_acceptance", "ece")
+}  # fmt: skip
 # Home Assistant's intent tests, when they are there to read (../shared/data)
 CONFORMANCE = {
     "conformance_intent_acc",
@@ -77,7 +83,8 @@ def test_blind_bench_scores_what_would_be_done(models_dir: Path, tmp_path: Path)
     result = json.loads(proc.stdout.strip().splitlines()[-1].removeprefix("RESULT "))
     for prefix in ("", "templates_"):
         for name in ("commands", "non_commands"):
-            for metric in ("correct", "wrong_action_rate", "wrong_answer_rate"):
+            for metric in ("correct", "wrong_action_rate", "wrong_answer_rate", "asked",
+                           "refused"):  # fmt: skip
                 assert 0 <= result[f"{prefix}blind_{name}_{metric}"] <= 1
     rows = json.loads(out.read_text())
     blind = REPO / "tests" / "data" / "blind"
@@ -85,4 +92,6 @@ def test_blind_bench_scores_what_would_be_done(models_dir: Path, tmp_path: Path)
                                                                      "non_commands.jsonl"))  # fmt: skip
     assert len(rows) == 2 * lines
     assert all(r["outcome"] == "act" for r in rows if r["wrong"])
+    asked = [r for r in rows if r["outcome"] == "ask" and r["correct"]]
+    assert all(r["correct"] == 0.5 for r in asked)  # a right question counts half
     assert not any(r["correct"] for r in rows if r["set"] == "non_commands")
