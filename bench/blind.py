@@ -123,12 +123,22 @@ def _actions(command: Command, home: Home) -> list[tuple[str, str, str]]:
     return sorted((a.device_id, a.service, json.dumps(a.data, sort_keys=True)) for a in done)
 
 
-def score(lines: list[dict[str, Any]], read, home: Home) -> tuple[Counter, list[dict]]:
+def outcome_of(commands: list[Command], home: Home) -> str:
+    """The outcome of everything read in a sentence: a refusal of any command refuses (a
+    sentence of several commands is refused whole when one cannot be read), a question about
+    any asks, else act."""
+    outcomes = [outcome(c, home) for c in commands]
+    return next((o for o in ("refuse", "ask") if o in outcomes), "act")
+
+
+def score(lines: list[dict[str, Any]], read_all, home: Home) -> tuple[Counter, list[dict]]:
     counts: Counter = Counter()
     rows = []
     for line in lines:
-        command = read(line["text"], line.get("context"))
-        did = outcome(command, home)
+        context = line.get("context")
+        commands = read_all(line["text"], context)
+        command = commands[0]
+        did = outcome_of(commands, home)
         expect = line["expect"]
         want = expect["do"]
         counts[f"{want}:{did}"] += 1
@@ -138,19 +148,24 @@ def score(lines: list[dict[str, Any]], read, home: Home) -> tuple[Counter, list[
             correct = [c["intent"] for c in expect["commands"]] == ["HassNevermind"]
         elif want == "act" and did in ("act", "ask"):
             wanted = expect["commands"]
-            context = line.get("context")
-            right = len(wanted) == 1 and same_command(
-                command, wanted[0], home, lambda text, c=context: read(text, c)
-            )
+
+            def read(text: str, c=context) -> Command:
+                return read_all(text, c)[0]
+
+            right = len(wanted) == len(commands) and all(
+                same_command(ours, theirs, home, read)
+                for ours, theirs in zip(commands, wanted, strict=True)
+            )  # several commands: each, in the order said
             correct = right if did == "act" else 0.5 * right  # a right question: half
             counts["asked_right"] += did == "ask" and right
         wrong = did == "act" and not correct
-        answer = command.intent in ANSWERS
+        answer = all(c.intent in ANSWERS for c in commands)
         counts["correct"] += correct
         counts["wrong_action"] += wrong and not answer
         counts["wrong_answer"] += wrong and answer
-        rows.append({"text": line["text"], "expect": expect, "ours": command.to_json(),
-                     "outcome": did, "correct": correct, "wrong": wrong})  # fmt: skip
+        rows.append({"text": line["text"], "expect": expect,
+                     "ours": [c.to_json() for c in commands], "outcome": did,
+                     "correct": correct, "wrong": wrong})  # fmt: skip
     return counts, rows
 
 
@@ -178,14 +193,14 @@ def main() -> None:
     def context_of(raw: dict[str, Any] | None) -> Context:
         return Context(**{**DEFAULT_CONTEXT, **(raw or {})})
 
-    def ours(text: str, raw: dict[str, Any] | None = None) -> Command:
-        return understander.understand(text, context_of(raw))
+    def ours(text: str, raw: dict[str, Any] | None = None) -> list[Command]:
+        return understander.understand_all(text, context_of(raw))
 
-    def templates(text: str, raw: dict[str, Any] | None = None) -> Command:
+    def templates(text: str, raw: dict[str, Any] | None = None) -> list[Command]:
         matched = understander.templates.match(text, context_of(raw))
         if matched is None:
-            return Command(text=text, intent=None, reason="no template matched")
-        return understander.resolver.from_slots(text, matched.intent, matched.slots)
+            return [Command(text=text, intent=None, reason="no template matched")]
+        return [understander.resolver.from_slots(text, matched.intent, matched.slots)]
 
     folder = DATA / args.set
     sets = {name: load(folder, f"{name}.jsonl") for name in ("commands", "non_commands")}

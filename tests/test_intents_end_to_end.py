@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from tests.daemon_process import Daemon, device_config
+from tests.daemon_process import Daemon, device_config, journal_rows
 from tests.mosquitto import MOSQUITTO, SKIP_REASON, Mosquitto, Subscriber
 from tests.speech import say_wav
 
@@ -307,3 +307,56 @@ def test_a_guess_asks_first_and_a_negation_or_a_fragment_does_nothing_over_mqtt(
         "home/kitchen/ceiling/set",
         "home/kitchen/counter/set",
     ]
+
+
+def test_several_commands_in_one_sentence_are_each_decided_journaled_and_done_over_mqtt(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """Typed to `run`: two commands joined by "and" / ", then" become two decisions of one
+    utterance, each done; one verb for two things does both; a sentence whose second command
+    cannot be read ("set them to 50 percent") does neither half."""
+    if MOSQUITTO is None:
+        pytest.skip(SKIP_REASON)
+    home = yaml.safe_load((REPO / "examples" / "home.yaml").read_text())
+    for device in home["devices"]:
+        device.setdefault("mqtt", {"command_topic": f"home/{device['id']}/set"})
+    (tmp_path / "home.yaml").write_text(yaml.safe_dump(home))
+    said = tmp_path / "said.txt"
+    said.write_text(
+        "switch off the telly and turn the lights on\n"
+        "turn on the light in the kitchen, then turn off the light in the living room\n"
+        "turn the tv and the floor lamp off\n"
+        "turn on the lights and set them to 50 percent\n"
+    )
+    with Mosquitto(tmp_path) as broker:
+        subscriber = Subscriber(broker, "home/#")
+        try:
+            config = device_config(
+                tmp_path, daemon={"health_port": 0, "speak": False, "area": "living_room"},
+                actions={"sink": {"type": "mqtt", "host": broker.host, "port": broker.port}},
+            )  # fmt: skip
+            with Daemon(tmp_path, config, models_dir, "--home", str(tmp_path / "home.yaml"),
+                        "--text-file", str(said)) as daemon:  # fmt: skip
+                assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+            messages = subscriber.wait_for(9, timeout=10)
+        finally:
+            subscriber.close()
+    done = [[(a["device"], a["service"]) for a in o["actions"]] for o in daemon.outcomes]
+    assert done == [
+        [("tv", "turn_off")],
+        [("living_ceiling", "turn_on"), ("floor_lamp", "turn_on")],
+        [("kitchen_ceiling", "turn_on"), ("kitchen_counter", "turn_on")],
+        [("living_ceiling", "turn_off"), ("floor_lamp", "turn_off")],
+        [("tv", "turn_off"), ("floor_lamp", "turn_off")],
+        [],
+    ], daemon.outcomes
+    assert [o["decision"] for o in daemon.outcomes] == ["allow"] * 5 + ["refuse"]
+    assert "one command at a time" in daemon.outcomes[-1]["reason"]
+    assert len(messages) == 9, messages
+    rows = journal_rows(
+        tmp_path / "journal.sqlite3",
+        "SELECT u.text, d.decision FROM decisions d JOIN utterances u ON u.id = d.utterance_id "
+        "ORDER BY d.id",
+    )
+    by_utterance = [sum(r["text"] == line for r in rows) for line in said.read_text().splitlines()]
+    assert by_utterance == [2, 2, 1, 1], rows  # each command its own decision, one utterance

@@ -38,7 +38,8 @@ def understand_command(
 ) -> None:
     """Read sentences from stdin (plain text, or JSON objects with "text" and an optional
     "context") and write one JSON line each: text, intent, slots, confidence, targets,
-    layer ("templates": Home Assistant's matcher; "model": the fusion model), ms.
+    layer ("templates": Home Assistant's matcher; "model": the fusion model), decision (act,
+    ask or refuse), ms; a sentence of several commands lists the others in "more".
 
     Slot values are the home's canonical names; "intent": null with a "reason" means the
     sentence was not understood. The home's custom sentences (home.yaml custom_sentences)
@@ -85,8 +86,10 @@ def _one(understander: Understander, home: Home, base: Context, line: str) -> di
             _check_ids(home, ctx)
         except (json.JSONDecodeError, KeyError, TypeError, ValidationError, ValueError) as exc:
             return {"text": line.rstrip("\n"), "error": f"bad input line: {exc}"}
-    command = understander.understand(text, ctx)
+    command, *more = understander.understand_all(text, ctx)
     out = {**command.to_json(), "ms": round(understander.last_ms, 2)}
+    if more:  # several commands in one sentence: the first, then the others in order
+        out["more"] = [c.to_json() for c in more]
     if is_people_question(command):
         out["answer"] = answer_people(command, ctx, home)
     return out

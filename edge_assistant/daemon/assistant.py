@@ -35,8 +35,9 @@ from edge_assistant.feedback.speech import Voice
 from edge_assistant.home.model import Home, load_home
 from edge_assistant.journal.database import JournalError
 from edge_assistant.journal.journal import Journal
-from edge_assistant.policy.policy import Confirmation, Evidence, Policy
+from edge_assistant.policy.policy import Confirmation, Evidence, Policy, Verdict
 from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.decide import describe
 from edge_assistant.understanding.intents import Command
 from edge_assistant.understanding.understand import Understander
 from edge_assistant.vision.context import VisionContext
@@ -250,18 +251,45 @@ class Assistant:
             if answered is not None:
                 return answered
         context = self._context()
-        command = await loop.run_in_executor(
-            self._work_pool, self.understander.understand, text, context
+        commands = await loop.run_in_executor(
+            self._work_pool, self.understander.understand_all, text, context
         )
         clock.mark("understand")
+        outcome = None
+        asked = False
+        for command in commands:  # several commands said together: each decided and done
+            outcome = await self._do(command, heard, context, utterance, clock, deadline, asked)
+            asked = asked or outcome.decision == "confirm"
+        assert outcome is not None  # understand_all reads at least one command
+        return outcome
+
+    async def _do(
+        self,
+        command: Command,
+        heard: Heard,
+        context: Context,
+        utterance: int,
+        clock: StageClock,
+        deadline: float,
+        asked: bool = False,
+    ) -> Outcome:
+        """One command of a transcript: checked by the policy, journaled, done (or asked, or
+        refused with the reason said), its outcome handed on. ``asked``: an earlier command of
+        the same sentence is waiting for its yes."""
+        loop = asyncio.get_running_loop()
+        event = heard.event
         evidence = await loop.run_in_executor(self._work_pool, self._evidence, event, command)
         verdict = self.policy.check(command, evidence)
+        if verdict.decision == "confirm" and asked:  # one question at a time
+            verdict = Verdict("refuse", f"I can ask about one thing at a time; "
+                              f"ask me again to {describe(command, self._names())} after")  # fmt: skip
         decision_id = await loop.run_in_executor(
             self._work_pool, lambda: self.journal.decision(
                 utterance_id=utterance, command=command.to_json(), decision=verdict.decision,
                 reason=verdict.reason,
             ),
         )  # fmt: skip
+        text = event.recognition.text
         outcome = Outcome(text, command.to_json(), verdict.decision, verdict.reason).heard_in(event)
         clock.mark("policy")
         if verdict.decision == "allow":
@@ -288,6 +316,7 @@ class Assistant:
                 if reply is not None and all(a["ok"] for a in outcome.actions):
                     outcome.said = reply  # a custom intent's own response (home.yaml intents)
         elif verdict.decision == "confirm":
+            now = time.monotonic()
             self.pending = Confirmation(command, now, self.config.policy.confirm_s, decision_id)
             outcome.said = verdict.question
         else:
@@ -299,6 +328,9 @@ class Assistant:
             metrics.LATENCY.observe(outcome.timings_ms["eos_to_action"] / 1000)
         await self._finish(outcome)
         return outcome
+
+    def _names(self) -> dict[str, str]:
+        return {d.id: d.name for d in self.home.devices}
 
     async def _defer(
         self,

@@ -133,6 +133,11 @@ _QUESTION = re.compile(
 DEFAULT = DecisionsConfig()
 
 
+def names_a_kind(text: str) -> bool:
+    """Whether ``text`` says a word for a kind of device ("lights", "the telly")."""
+    return bool(_KIND.search(text.lower()))
+
+
 def words_of(text: str) -> list[str]:
     return _WORDS.findall(text.lower())
 

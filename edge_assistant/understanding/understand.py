@@ -12,12 +12,13 @@ from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.home.model import Home
 from edge_assistant.inference.loader import load_role
 from edge_assistant.understanding.context import Context, context_vector
-from edge_assistant.understanding.decide import Decider
+from edge_assistant.understanding.decide import Decider, names_a_kind
 from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
-from edge_assistant.understanding.intents import Command
+from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
 from edge_assistant.understanding.relative import apply_change
 from edge_assistant.understanding.resolver import Resolver
+from edge_assistant.understanding.several import clauses, elided
 from edge_assistant.understanding.templates import TemplateLayer
 
 ROLE = "understanding"
@@ -67,11 +68,89 @@ class Understander:
         model, bundle, _ = load_role(device_config.models_dir(models_dir), ROLE, cfg)
         return cls(encoder, FusionRunner(model, bundle), home, device_config.config.decisions)
 
-    def understand(self, text: str, context: Context | None = None) -> Command:
-        """Blocking; call it from an executor in async code."""
+    def understand_all(self, text: str, context: Context | None = None) -> list[Command]:
+        """Every command said in ``text``, in order: one for most sentences, one per clause
+        for "switch off the telly and turn the lights on" (understanding/several.py). A
+        sentence of several clauses that are not each a command is one refusal, never a part
+        of it done. Blocking; call it from an executor in async code."""
         start = time.perf_counter()
         context = context or Context()
         cleaned = normalize_transcript(text)
+        parts = clauses(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else [cleaned]
+        if len(parts) == 1 or self.templates.match(cleaned, context) is not None:
+            return [self.understand(text, context)]
+        commands = [self._one(part, context) for part in parts]
+        lost = next((c for c in commands if not c.understood), None)
+        if lost is not None:
+            why = lost.reason or "not understood"
+            commands = [
+                Command(text=text, intent=None, decision="refuse", reason=(
+                    f"one command at a time, please: of several, I could not follow "
+                    f"'{lost.text}' ({why})"))
+            ]  # fmt: skip
+        self.last_ms = (time.perf_counter() - start) * 1000
+        return commands
+
+    def understand(self, text: str, context: Context | None = None) -> Command:
+        """One command: what ``text`` asks for. A sentence of several commands is refused here
+        (``understand_all`` reads each); nothing acts on one of them only. Blocking; call it
+        from an executor in async code."""
+        start = time.perf_counter()
+        context = context or Context()
+        cleaned = normalize_transcript(text)
+        command = self._one(cleaned, context, text)
+        if command.understood and command.layer == "model":
+            if len(parts := clauses(cleaned)) > 1:
+                command = replace(command, decision="refuse", reason=(
+                    f"one command at a time, please: {len(parts)} in one sentence"))  # fmt: skip
+            elif command.intent in DEVICE_INTENTS and (joined := elided(cleaned)):
+                command = self._joined(command, [joined[0], *joined[1]], context)
+        self.last_ms = (time.perf_counter() - start) * 1000
+        return command
+
+    def _joined(self, command: Command, parts: list[str], context: Context) -> Command:
+        """One verb for several things ("turn off the tv and the lights"): the model reads the
+        sentence as one command, which may miss a thing; each thing is read again with the
+        verb ("turn off the tv", "turn off the lights") and the command acts on all of them,
+        so no part of what was said is lost. A thing that cannot be read as the same command,
+        or an area named with none of the devices in it, refuses the whole."""
+        home = self.resolver.home
+        domains = {home.device(t).domain for t in command.targets}
+        targets: list[str] = []
+        for number, other in enumerate(parts):
+            areas = self.gazetteer.matches(other, "area")
+            named = (
+                areas
+                or names_a_kind(other)
+                or any(self.gazetteer.matches(other, f) for f in ("device", "floor"))
+            )
+            if number and not named:  # "… and um yeah that's it": chatter, not a thing
+                continue
+            if areas and not names_a_kind(other) and not self.gazetteer.matches(other, "device"):
+                # "the lights in the kitchen and the hall": the same kind of device there
+                extra = [d.id for _, _, a in areas for d in home.devices
+                         if d.area == a.id and d.domain in domains]  # fmt: skip
+            else:
+                read = self._one(other, context)
+                same = read.decision == "act" and read.intent == command.intent
+                extra = list(read.targets) if same else []
+            if not extra:
+                return _refuse_joined(command, f"could not follow '{other}'")
+            targets += [t for t in extra if t not in targets]
+        placed = {home.device(t).area for t in targets}
+        devices = self.gazetteer.matches(command.text, "device")
+        for start, end, area in self.gazetteer.matches(command.text, "area"):
+            inside = any(s <= start and end <= e for s, e, _ in devices)
+            if not inside and area.id not in placed:
+                return _refuse_joined(command, f"nothing to do in the {area.name}")
+        joined = replace(command, targets=tuple(targets), needs_verification=command.needs_verification or any(
+            home.is_sensitive(home.device(t)) for t in targets))  # fmt: skip
+        if joined.decision == "ask":
+            joined = replace(joined, clarify=self.decider.question(joined))
+        return joined
+
+    def _one(self, cleaned: str, context: Context, text: str | None = None) -> Command:
+        text = cleaned if text is None else text
         if not cleaned or len(cleaned) > MAX_CHARS:
             reason = "empty transcript" if not cleaned else f"longer than {MAX_CHARS} characters"
             command = Command(text=text, intent=None, reason=reason)
@@ -85,6 +164,9 @@ class Understander:
                 cleaned, tokens, encoded, context_vector(context), self.gazetteer
             )
             command = replace(self.resolver.resolve(cleaned, prediction, context), layer="model")
-        command = self.decider.decide(apply_change(command, self.resolver.home), context)
-        self.last_ms = (time.perf_counter() - start) * 1000
-        return command
+        return self.decider.decide(apply_change(command, self.resolver.home), context)
+
+
+def _refuse_joined(command: Command, why: str) -> Command:
+    return replace(command, decision="refuse", reason=(
+        f"one thing at a time, please: of several, I {why}"))  # fmt: skip
