@@ -23,7 +23,9 @@ Two sets:
   a line without ``context`` has ``{"satellite_area": "living_room"}``.
 
 Per set and system: intent accuracy (null == null counts), slot exact match (intent equal
-and slots equal; numbers compared as numbers, strings case-insensitively) and latency p50 /
+and slots equal; numbers compared as numbers, strings case-insensitively; or, resolved
+through our resolver in the same home, the same intent, devices and values: "the Old Door in
+the back yard" read as name and area does what the label's name alone does) and latency p50 /
 p95 of one call per sentence (the ``understand`` call; the hassil call), both in this
 one process on one thread, calls interleaved. Slot lists, per-home ``Understander`` objects
 and a few warm-up calls are made before timing.
@@ -101,6 +103,10 @@ class Answer:
     ms: float
     decision: str = "act"  # act, ask (a yes/no question first) or refuse
     confidence: float = 1.0
+    # Whether it does what the label asks in that home (the same intent, devices and values),
+    # when the system resolves to devices: slots spelled another way ("the Old Door in the
+    # back yard": name and area, where the label has the name) are not a wrong action.
+    same_action: bool = False
 
 
 # Readings that change no device: acting wrongly on one is a wrong answer, not a wrong action.
@@ -123,8 +129,11 @@ class Score:
 
     def add(self, example: Example, answer: Answer) -> tuple[bool, bool]:
         intent_ok = answer.intent == example.intent
-        slots_ok = intent_ok and same_slots(
-            meaning(answer.intent, answer.slots), meaning(example.intent, example.slots)
+        slots_ok = intent_ok and (
+            answer.same_action
+            or same_slots(
+                meaning(answer.intent, answer.slots), meaning(example.intent, example.slots)
+            )
         )
         self.intent_ok.append(intent_ok)
         self.slots_ok.append(slots_ok)
@@ -307,9 +316,30 @@ def ours(models_dir: Path, homes: dict[int, Home]) -> System:
         command = understander.understand(example.text, example.context)
         ms = (time.perf_counter() - start) * 1000
         return Answer(command.intent, dict(command.slots), ms, command.decision or "act",
-                      command.confidence)  # fmt: skip
+                      command.confidence, same_action(understander.resolver, command, example))  # fmt: skip
 
+    answer.resolvers = {key: u.resolver for key, u in understanders.items()}  # type: ignore[attr-defined]
     return answer
+
+
+def same_action(resolver: Any, command: Any, example: Example) -> bool:
+    """Whether ``command`` acts as the label would, resolved in the same home: the same
+    intent, the same devices (at least one, for an intent that acts on devices) and the same
+    values."""
+    from edge_assistant.understanding.intents import DEVICE_INTENTS, VALUE_SLOTS
+
+    if example.intent is None or command.intent != example.intent:
+        return False
+    try:
+        expected = resolver.from_slots(example.text, example.intent, example.slots)
+    except Exception:  # a label the resolver cannot resolve: compare slots only
+        return False
+    if set(command.targets) != set(expected.targets):
+        return False
+    if command.intent in DEVICE_INTENTS and not command.targets:
+        return False
+    keys = {k for k in VALUE_SLOTS if k in command.slots or k in expected.slots}
+    return all(command.slots.get(k) == expected.slots.get(k) for k in keys)
 
 
 # -- hassil --------------------------------------------------------------------------------
@@ -404,7 +434,9 @@ def hassil_answer(result: Any, home: Home, context_area: str | None) -> tuple[st
     return intent, slots
 
 
-def hassil(homes: dict[int, Home], first_match: bool = False) -> System:
+def hassil(
+    homes: dict[int, Home], first_match: bool = False, resolvers: dict[int, Any] | None = None
+) -> System:
     """``recognize_best(..., best_slot_name="name")`` as Home Assistant's agent calls it (a
     reading with a device name wins), or with ``first_match`` plain ``recognize``."""
     from hassil import recognize
@@ -432,7 +464,14 @@ def hassil(homes: dict[int, Home], first_match: bool = False) -> System:
             )
         ms = (time.perf_counter() - start) * 1000
         intent, slots = hassil_answer(result, home, area)
-        return Answer(intent, slots, ms)
+        same = False
+        if intent is not None and resolvers is not None:
+            try:
+                command = resolvers[example.home].from_slots(example.text, intent, slots)
+            except Exception:  # a reading our resolver cannot place: compare slots only
+                command = None
+            same = command is not None and same_action(resolvers[example.home], command, example)
+        return Answer(intent, slots, ms, same_action=same)
 
     return answer
 
@@ -652,9 +691,10 @@ def run(
     in_examples, homes = load_ingrammar(ingrammar)
     homes[PARAPHRASE_HOME] = example_home
     progress(f"loading ours ({DEVICE_CONFIG}.yaml) and hassil for {len(homes)} homes")
+    ours_system = ours(models_dir, homes)
     systems: dict[str, System] = {
-        "ours": ours(models_dir, homes),
-        "hassil": hassil(homes, first_match),
+        "ours": ours_system,
+        "hassil": hassil(homes, first_match, ours_system.resolvers),  # type: ignore[attr-defined]
     }
     warm_up(systems, para_examples + in_examples)
 

@@ -16,6 +16,7 @@ from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.decide import Decider, cut_off, negated
 from edge_assistant.understanding.intents import Command
 from edge_assistant.understanding.relative import apply_change, change_in
+from edge_assistant.understanding.understand import lamps_only
 
 HOME = Path(__file__).resolve().parents[1] / "examples" / "home.yaml"
 HERE = Context(satellite_area="living_room")
@@ -116,6 +117,56 @@ def test_a_question_the_model_reads_is_answered_only_when_asked(home: Home) -> N
     assert decider.decide(question, HERE).decision == "act"
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [("turn on the outdoor lights at 7 pm", "at 7 pm"), ("start the hoover in an hour", "in an hour"),
+     ("turn the lights on at seven", "at seven"), ("turn off the heating tonight", "tonight"),
+     ("switch the fan on for ten minutes", "for ten minutes")],
+)  # fmt: skip
+def test_a_command_for_later_is_never_done_now_whichever_layer_read_it(
+    home: Home, text: str, said: str
+) -> None:
+    for layer in ("model", "templates"):
+        decided = Decider(home).decide(reading(text, "HassTurnOn", ("garden_lights",), 1.0, layer))
+        assert decided.decision == "refuse", decided
+        assert said in (decided.reason or "")
+    level = reading("set the lights at 50", "HassLightSet", ("living_ceiling",), brightness=50)
+    assert Decider(home).decide(level, HERE).decision == "act"  # a level, not a time
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "targets"),
+    [("turn off the bedroom", "HassTurnOff", ("bedside_lamp", "bedroom_ceiling")),
+     ("turn everything off", "HassTurnOff", ("kitchen_ceiling", "living_ceiling")),
+     ("lower it a bit", "HassLightSet", ("living_ceiling", "floor_lamp")),
+     ("turn on the pool lights", "HassTurnOn", ("living_ceiling", "floor_lamp"))],
+)  # fmt: skip
+def test_a_reading_of_where_but_not_what_asks_first(
+    home: Home, text: str, intent: str, targets: tuple[str, ...]
+) -> None:
+    decided = Decider(home).decide(reading(text, intent, targets, 1.0), HERE)
+    assert decided.decision == "ask", decided
+    assert decided.clarify and decided.clarify.startswith("Do you want me to")
+
+
+def test_a_device_named_in_a_room_it_is_not_in_asks_whichever_layer_read_it(home: Home) -> None:
+    for layer in ("model", "templates"):
+        command = reading("turn off the speaker in the kitchen", "HassTurnOff",
+                          ("office_speaker",), 1.0, layer)  # fmt: skip
+        decided = Decider(home).decide(command, HERE)
+        assert decided.decision == "ask" and "Kitchen" in (decided.reason or ""), decided
+        assert decided.clarify == "Do you want me to turn off the Office Speaker?"
+    here = reading("turn off the speaker in the office", "HassTurnOff", ("office_speaker",))
+    assert Decider(home).decide(here, HERE).decision == "act"
+
+
+def test_a_time_said_to_a_cancel_is_not_a_cancel(home: Home) -> None:
+    shorten = reading("take a minute off the timer", "HassCancelTimer", (), 1.0)
+    assert Decider(home).decide(shorten, HERE).decision == "refuse"
+    cancel = reading("cancel the 5 minute timer", "HassCancelTimer", (), 1.0)
+    assert Decider(home).decide(cancel, HERE).decision == "act"
+
+
 def test_a_template_reading_acts(home: Home) -> None:
     command = reading("turn on the lights", "HassTurnOn", ("living_ceiling",), 1.0, "templates")
     assert Decider(home).decide(command, HERE).decision == "act"
@@ -130,7 +181,11 @@ def test_a_template_reading_acts(home: Home) -> None:
      ("close the curtains another 20 percent", "cover", -20),
      ("open the blinds a bit more", "cover", "up"), ("close the blinds", "cover", None),
      ("turn the lights on", "light", None), ("turn the volume down a bit", "media_player", "down"),
-     ("turn it up by 10", "media_player", 10), ("bedroom fan faster", "fan", "up")],
+     ("turn it up by 10", "media_player", 10), ("bedroom fan faster", "fan", "up"),
+     ("brighten the desk lamp by 10 percent", "light", 10),
+     ("the light's too dim in the study", "light", "up"),
+     ("dim the dining room lights to twenty", "light", None),
+     ("dim the lights too 30", "light", None)],
 )  # fmt: skip
 def test_relative_changes_are_read_with_their_direction_and_size(
     text: str, domain: str, change: object
@@ -154,3 +209,11 @@ def test_a_change_becomes_the_quantity_of_its_targets(home: Home) -> None:
     assert heat.slots == {"temperature_change": 2}
     with pytest.raises(ValueError, match="current temperature of thermostat is not known"):
         actions_for(heat, home)
+
+
+def test_the_lamp_of_a_room_is_its_lamp_not_every_light(home: Home) -> None:
+    room = reading("turn off the lamp", "HassTurnOff", ("living_ceiling", "floor_lamp"),
+                   area="Living Room", domain="light")  # fmt: skip
+    assert lamps_only(room, home).targets == ("floor_lamp",)
+    lights = reading("turn off the lights", "HassTurnOff", ("living_ceiling", "floor_lamp"))
+    assert lamps_only(lights, home).targets == ("living_ceiling", "floor_lamp")

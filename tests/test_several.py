@@ -63,3 +63,8 @@ def test_one_verb_for_several_things_is_said_for_each(
 )  # fmt: skip
 def test_nothing_joined_or_a_correction_is_not_split(text: str) -> None:
     assert elided(text) is None
+
+
+def test_commands_said_without_verbs_are_cut_by_their_on_and_off() -> None:
+    assert clauses("lights off and tv on") == ["lights off", "tv on"]
+    assert clauses("kitchen light on and the fan") == ["kitchen light on and the fan"]

@@ -130,6 +130,35 @@ _QUESTION = re.compile(
     r"where|where's|which|who|who's|when|will|would|can|could|should|any|anything|anyone|"
     r"tell me|check|show me|give me|let me know|i wonder|i'd like to know|do you know)\b"
 )
+_NUMBER_WORD = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+                r"twenty|thirty|forty|forty five|sixty|ninety|a few|a couple of|half an|a|an")
+# Said for a time or for a while: a command for later ("at 7 pm", "in an hour", "tonight",
+# "for ten minutes"), never one to do now.
+_WHEN = re.compile(
+    r"\b(?:at (?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.|o'?clock)|\d{1,2}:\d\d|"
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+    r"(?:\s+(?:am|pm|o'?clock|thirty|fifteen|forty five))?(?!\s*(?:percent|degrees?|%))|"
+    r"noon|midnight|sunset|sunrise|dawn|dusk|bedtime|night)"
+    rf"|(?:in|for|after) (?:another |the next )?(?:\d+|{_NUMBER_WORD}) (?:more )?"
+    r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
+    r"|tonight|tomorrow|later on|later|this (?:evening|afternoon|morning)|until|till"
+    r"|in the (?:morning|evening|afternoon)|when i (?:get|leave|come|go))\b"
+)
+# Said when a timer's time is changed, not when it is cancelled.
+_DURATION = re.compile(rf"\b(?:\d+|{_NUMBER_WORD}) (?:seconds?|secs?|minutes?|mins?|hours?)\b")
+_CANCEL = re.compile(r"\b(?:cancel|stop|delete|kill|forget|clear|scrap|ditch|end|abort)\b")
+# Words for everything, said without saying what kind: "turn everything off".
+_EVERYTHING = re.compile(r"\b(?:everything|all of it|the lot|whole lot)\b")
+# Words before a kind of device that name no particular one: "the big light", "all lights".
+_GENERIC = frozenset({
+    "the", "a", "an", "my", "our", "your", "all", "every", "each", "both", "these", "those",
+    "this", "that", "some", "other", "main", "big", "small", "little", "overhead", "ceiling",
+    "top", "upstairs", "downstairs", "outside", "inside", "outdoor", "indoor", "damn", "bloody",
+    "please", "on", "off", "up", "down", "in", "here", "there", "two", "three", "few", "of",
+    "and", "or", "to", "turn", "switch", "shut", "put", "set", "dim", "open", "close", "start",
+    "stop", "kill", "lower", "raise", "pause", "play", "mute", "whole", "entire", "room's",
+    "house", "home", "house's", "front", "back", "just", "only", "cold", "warm", "bright",
+})  # fmt: skip
 DEFAULT = DecisionsConfig()
 
 
@@ -160,7 +189,12 @@ class Decider:
         self.config = config or DEFAULT
         self.gazetteer = Gazetteer(home)
         self._names = {d.id: d.name for d in home.devices}
-
+        self._areas = {d.id: d.area for d in home.devices}
+        named = [n for group in (home.devices, home.areas, home.floors) for x in group
+                 for n in x.spoken_names()]  # fmt: skip
+        self._vocab = {w for n in named for w in words_of(n)} | {
+            w.removesuffix("s") for n in named for w in words_of(n)
+        }
     def decide(self, command: Command, context: Context | None = None) -> Command:
         context = context or Context()
         text = command.text.lower()
@@ -173,6 +207,18 @@ class Decider:
             return _refuse(command, "a request not to do something: nothing to do")
         if cut_off(text):
             return _refuse(command, f"only part of a request was heard ('{_tail(text)}')")
+        if kind_of(command.intent) == "control" and (when := _WHEN.search(text)):
+            return _refuse(command, f"a command for later ('{when.group()}'): I only do things "
+                           "later with a timer ('in 5 minutes')")  # fmt: skip
+        if (
+            command.intent in ("HassCancelTimer", "HassCancelAllTimers")
+            and _DURATION.search(text)
+            and not _CANCEL.search(text)
+        ):
+            return _refuse(command, "a time said: to shorten a timer, say 'take 1 minute off'")
+        if (elsewhere := self._elsewhere(text, command)) is not None:
+            return replace(command, decision="ask", clarify=self.question(command),
+                           reason=f"none of it is in the {elsewhere}")  # fmt: skip
         if command.layer != "model":
             return replace(command, decision="act")
         return self._model(command, text, context)
@@ -202,12 +248,47 @@ class Decider:
         grounded = self._grounded(text, command, context) or (
             intent in IMPLIED_DOMAIN and len(words_of(text)) >= 2
         )  # "a bit brighter": the lights; never a lone "up"
-        if cue and grounded and confidence >= limits.act:
+        if cue and grounded and confidence >= limits.act and self._named(text, command, context):
             return replace(command, decision="act")
         if grounded and (cue or _NEED.search(text)) and len(words_of(text)) >= 2:
             return replace(command, decision="ask", clarify=self.question(command))
         missing = "what to do" if not cue else "what to do it to"
         return _refuse(command, f"a guess ({intent}): the words do not say {missing}")
+
+    def _named(self, text: str, command: Command, context: Context) -> bool:
+        """Whether the words say what to act on, not only where: a device, a kind of device,
+        or nothing at all for an intent of one kind ("a bit brighter"). Only a room ("turn off
+        the bedroom"), "it" with no hand pointing, or "everything" is a guess worth a question.
+        """
+        if self.gazetteer.matches(text, "device"):
+            return True
+        if _EVERYTHING.search(text):
+            return False
+        if kinds := list(_KIND.finditer(text)):
+            return not any(self._unknown_before(text, kind.start()) for kind in kinds)
+        pointed = command.targets and context.pointing_target in command.targets
+        if _DEICTIC.search(text) and not pointed:
+            return False
+        return not any(self.gazetteer.matches(text, f) for f in ("area", "floor"))
+
+    def _unknown_before(self, text: str, at: int) -> bool:
+        """Whether the word before a kind of device names something this home does not have
+        ("the pool lights"): then the reading is the nearest thing, a guess."""
+        before = words_of(text[:at])
+        return bool(before) and before[-1] not in _GENERIC and before[-1] not in self._vocab
+
+    def _elsewhere(self, text: str, command: Command) -> str | None:
+        """The room the words name when none of the targets is in it ("turn the tv on in the
+        kitchen", the TV being in the living room), else None."""
+        devices = self.gazetteer.matches(text, "device")
+        placed = {self._areas.get(t) for t in command.targets}
+        if not command.targets or None in placed:
+            return None
+        for start, end, area in self.gazetteer.matches(text, "area"):
+            inside = any(s <= start and end <= e for s, e, _ in devices)
+            if not inside and area.id not in placed:
+                return str(area.name)
+        return None
 
     def _grounded(self, text: str, command: Command, context: Context) -> bool:
         """Whether the words name what the command acts on."""

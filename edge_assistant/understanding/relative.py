@@ -40,11 +40,13 @@ REWRITABLE = frozenset({
     "HassMediaUnpause",
 })  # fmt: skip
 
-_UP = (r"brighter|lighter|louder|warmer|hotter|higher|raise|increase|more|up|boost|crank|"
-       r"bump|pump|faster|quicker")  # fmt: skip
-_DOWN = (r"dimmer|darker|dim|quieter|softer|cooler|colder|lower|decrease|less|reduce|down|"
+_UP = (r"brighter|brighten|lighter|louder|warmer|hotter|higher|raise|increase|more|up|boost|"
+       r"crank|bump|pump|faster|quicker")  # fmt: skip
+_DOWN = (r"dimmer|darker|darken|dim|quieter|softer|cooler|colder|lower|decrease|less|reduce|down|"
          r"drop|lessen|slower")  # fmt: skip
-_TOO = re.compile(r"\btoo (bright|loud|hot|warm|noisy|dark|quiet|cold|chilly|gloomy)\b")
+_TOO = re.compile(
+    r"\btoo (bright|loud|hot|warm|noisy|dark|quiet|cold|chilly|gloomy|dim|low|soft|cool|faint)\b"
+)
 _TOO_MUCH = frozenset({"bright", "loud", "hot", "warm", "noisy"})
 _UP_RE = re.compile(rf"\b(?:{_UP})\b")
 _DOWN_RE = re.compile(rf"\b(?:{_DOWN})\b")
@@ -57,8 +59,13 @@ _MEASURE = re.compile(
     r"one degree|notch|step)\b"
 )
 # Said *to* a level: absolute, not a change ("turn it up to 60").
+_NUMBER_WORDS = (r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                 r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|"
+                 r"forty|fifty|sixty|seventy|eighty|ninety|hundred|half|max|maximum|minimum")
+# "too" is how a recognizer writes "to" before a number ("dim the lights too 30").
 _TO_LEVEL = re.compile(
-    r"\b(?:to|at)\s+(?:about |around |roughly )?(?:\d|[a-z]+ ?(?:percent|%|degrees?))"
+    r"\b(?:to|at|too)\s+(?:about |around |roughly )?"
+    rf"(?:\d|(?:{_NUMBER_WORDS})\b|[a-z]+ ?(?:percent|%|degrees?))"
 )
 _COUPLE = re.compile(r"\ba couple(?: of)?\b")
 _FEW = re.compile(r"\ba few\b")

@@ -50,6 +50,10 @@ _CORRECTION = re.compile(
 )
 
 
+_AND_WORD = re.compile(r"\s+and\s+", re.IGNORECASE)
+_ENDS_ON_OFF = re.compile(r"\w\s+(?:on|off)$", re.IGNORECASE)
+
+
 def clauses(text: str) -> list[str]:
     """The clauses of ``text`` that each start a command; one element when it has none to
     cut. "turn off the tv and turn the lights on" -> ["turn off the tv", "turn the lights on"].
@@ -65,7 +69,11 @@ def clauses(text: str) -> list[str]:
         if not parts and set(part.lower().split()) <= _FILLER:
             lead = f"{lead} {part}".strip()  # "okay," belongs to what follows
             continue
-        parts.append(f"{lead}, {part}" if lead else part)
+        pieces = _AND_WORD.split(part)  # "lights off and tv on": two, each said by its end
+        if len(pieces) > 1 and all(_ENDS_ON_OFF.search(p) for p in pieces):
+            parts += [f"{lead}, {pieces[0]}" if lead else pieces[0], *pieces[1:]]
+        else:
+            parts.append(f"{lead}, {part}" if lead else part)
         lead = ""
     return parts if len(parts) > 1 else [cleaned]
 

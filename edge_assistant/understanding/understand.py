@@ -30,6 +30,21 @@ _VERB = re.compile(r"\b(turn|switch|shut|flip|put)\b")
 _OF_AT_END = re.compile(r"\bof( (pls|please|now|thanks|thank you))?$")
 
 
+_LAMP = re.compile(r"\blamps?\b", re.IGNORECASE)
+
+
+def lamps_only(command: Command, home: Home) -> Command:
+    """"Turn off the lamp" in a room with a ceiling light and a floor lamp: the lamp. Home
+    Assistant reads "lamp" as any light; people mean a lamp. A reading of the lights of a
+    place narrows to those called a lamp, when some (not all) are."""
+    if not command.targets or "name" in command.slots or not _LAMP.search(command.text):
+        return command
+    lamps = tuple(t for t in command.targets if _LAMP.search(home.device(t).name))
+    if not lamps or len(lamps) == len(command.targets):
+        return command
+    return replace(command, targets=lamps)
+
+
 def normalize_transcript(text: str) -> str:
     cleaned = " ".join(text.split()).replace("1/2", "half")
     cleaned = _OF_AFTER_VERB.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} off", cleaned)
@@ -164,6 +179,7 @@ class Understander:
                 cleaned, tokens, encoded, context_vector(context), self.gazetteer
             )
             command = replace(self.resolver.resolve(cleaned, prediction, context), layer="model")
+        command = lamps_only(command, self.resolver.home)
         return self.decider.decide(apply_change(command, self.resolver.home), context)
 
 
