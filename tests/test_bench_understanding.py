@@ -26,7 +26,7 @@ KEYS = {
     "p50_ms",
 } | {
     f"{prefix}{key}_{metric}"
-    for key in ("paraphrase", "ingrammar")
+    for key in ("paraphrase", "ingrammar", "chatter")
     for prefix in ("", "hassil_")
     for metric in ("correct", "wrong_action_rate", "clarify_rate", "refusal_rate",
                    "non_command_acceptance", "ece")
@@ -56,7 +56,7 @@ def test_understanding_bench_prints_table_and_result(models_dir: Path, tmp_path:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     rows = [line.split() for line in lines]
-    for set_name in ("paraphrase", "in-grammar"):
+    for set_name in ("paraphrase", "in-grammar", "chatter"):
         for system in ("ours", "hassil"):
             assert any(row[:2] == [set_name, system] for row in rows), (set_name, system)
     assert any(row[:2] == ["in-grammar", "ours"] and row[-1] == "30" for row in rows)
@@ -68,6 +68,8 @@ def test_understanding_bench_prints_table_and_result(models_dir: Path, tmp_path:
     for key in keys - {"p50_ms", "conformance_p50_ms", "conformance_p95_ms"}:
         assert 0.0 <= result[key] <= 1.0, (key, result[key])
     assert result["p50_ms"] > 0
+    # chatter is no command: only a refusal is right, and it is never in the slot accuracy
+    assert result["chatter_correct"] == result["chatter_refusal_rate"]
 
     records = json.loads(out.read_text())
     assert sum(r["set"] == "in-grammar" for r in records) == 30

@@ -36,7 +36,8 @@ def reading(text: str, intent: str, targets: tuple[str, ...], confidence: float 
 @pytest.mark.parametrize(
     "text",
     ["don't turn off the lights", "please do not open the blinds", "no need to start the hoover",
-     "leave the lights on", "oh don't dim the lights yet"],
+     "leave the lights on", "oh don't dim the lights yet",
+     "wait don't start the hoover the baby's asleep"],
 )  # fmt: skip
 def test_a_negated_request_never_acts_whichever_layer_read_it(home: Home, text: str) -> None:
     assert negated(text)
@@ -139,7 +140,8 @@ def test_a_command_for_later_is_never_done_now_whichever_layer_read_it(
     [("turn off the bedroom", "HassTurnOff", ("bedside_lamp", "bedroom_ceiling")),
      ("turn everything off", "HassTurnOff", ("kitchen_ceiling", "living_ceiling")),
      ("lower it a bit", "HassLightSet", ("living_ceiling", "floor_lamp")),
-     ("turn on the pool lights", "HassTurnOn", ("living_ceiling", "floor_lamp"))],
+     ("turn on the pool lights", "HassTurnOn", ("living_ceiling", "floor_lamp")),
+     ("switch on the kitchen", "HassTurnOn", ("kitchen_ceiling", "kitchen_counter"))],
 )  # fmt: skip
 def test_a_reading_of_where_but_not_what_asks_first(
     home: Home, text: str, intent: str, targets: tuple[str, ...]

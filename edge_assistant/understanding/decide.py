@@ -54,7 +54,8 @@ def kind_of(intent: str | None) -> str:
     return "control"
 
 
-_LEAD = r"^(?:(?:no|nah|oh|um|uh|er|erm|but|and|so|okay|ok|please|just|actually|hey|well)\s+)*"
+_LEAD = (r"^(?:(?:no|nah|oh|um|uh|er|erm|but|and|so|okay|ok|please|just|actually|hey|well|"
+         r"wait|hang on|hold on|stop|sorry)\s+)*")
 # "don't turn off the lights", "no need to open the blinds", "leave the lights on".
 _NEGATED = re.compile(
     _LEAD + r"(?:don'?t|do not|never|no need to|there's no need to|theres no need to|"
@@ -120,7 +121,9 @@ _NEVERMIND = re.compile(
 _KIND = re.compile(
     r"\b(?:lights?|lamps?|lighting|bulbs?|blinds?|curtains?|shades?|shutters?|fans?|"
     r"speakers?|tv|telly|television|music|song|track|radio|player|heating|heater|heat|"
-    r"thermostat|temperature|aircon|ac|doors?|locks?|windows?|switch|plugs?|vacuum|hoover|"
+    r"thermostat|temperature|aircon|ac|doors?|locks?|windows?|plugs?|vacuum|hoover|"
+    # "switch" the thing, not the verb ("switch on the kitchen" names no kind of device)
+    r"switch(?!\s+(?:on|off|it|them|the|that|this|all|everything|my|our|over)\b)|"
     r"robot|everything|volume|garage|coffee|kettle|sprinkler|alarm|timers?|list)\b"
 )
 _DEICTIC = re.compile(r"\b(?:this|that|it|them|these|those)\b")

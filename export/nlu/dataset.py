@@ -17,6 +17,7 @@ from edge_assistant.understanding.phrasings import Template, ha_templates, own_t
 from export.nlu.augment import augment
 from export.nlu.fill import Sample, Unfillable, fill
 from export.nlu.homes import synthetic_home
+from export.nlu.negatives import negatives
 
 
 @dataclass
@@ -40,6 +41,7 @@ def build(
     eval_homes: int = 40,
     per_template_train: int = 24,
     per_template_eval: int = 3,
+    negative_share: float = 0.08,
 ) -> Dataset:
     rng = random.Random(seed)
     homes = [synthetic_home(rng, i) for i in range(train_homes + eval_homes)]
@@ -54,6 +56,9 @@ def build(
         augment_strength=1.0,
     )
     train += _pointing_negatives(train, rng)
+    # speech that is no command (export/nlu/negatives.py), on its own generator: the positive
+    # samples and the evaluation sets stay as they were
+    train += negatives(train, homes[:train_homes], int(len(train) * negative_share), seed + 1)
     ha_only = [t for t in templates if t.key.startswith("ha:")]
     eval_homes_list = homes[train_homes:]
     ingrammar = _draw(
