@@ -16,6 +16,7 @@ from edge_assistant.understanding.decide import Decider, names_a_kind
 from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
 from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
+from edge_assistant.understanding.needs import as_state_question, need_command
 from edge_assistant.understanding.relative import apply_change
 from edge_assistant.understanding.resolver import Resolver
 from edge_assistant.understanding.several import clauses, elided
@@ -34,7 +35,7 @@ _LAMP = re.compile(r"\blamps?\b", re.IGNORECASE)
 
 
 def lamps_only(command: Command, home: Home) -> Command:
-    """"Turn off the lamp" in a room with a ceiling light and a floor lamp: the lamp. Home
+    """ "Turn off the lamp" in a room with a ceiling light and a floor lamp: the lamp. Home
     Assistant reads "lamp" as any light; people mean a lamp. A reading of the lights of a
     place narrows to those called a lamp, when some (not all) are."""
     if not command.targets or "name" in command.slots or not _LAMP.search(command.text):
@@ -164,8 +165,42 @@ class Understander:
             joined = replace(joined, clarify=self.decider.question(joined))
         return joined
 
+    def _in_area_said(self, command: Command) -> Command:
+        """A model reading that names no place while the words name one room ("is the garage
+        open"): only what is in that room, when something is."""
+        if not command.targets or any(k in command.slots for k in ("name", "area", "floor")):
+            return command
+        devices = self.gazetteer.matches(command.text, "device")
+        areas = {
+            a.id: a for s, e, a in self.gazetteer.matches(command.text, "area")
+            if not any(ds <= s and e <= de for ds, de, _ in devices)
+        }  # fmt: skip
+        if len(areas) != 1:
+            return command
+        (area,) = areas.values()
+        home = self.resolver.home
+        inside = tuple(t for t in command.targets if home.device(t).area == area.id)
+        if not inside:
+            return command
+        return replace(command, targets=inside, slots={**command.slots, "area": area.name})
+
     def _one(self, cleaned: str, context: Context, text: str | None = None) -> Command:
+        """One command read from ``cleaned`` and decided; a question about what someone did
+        is read as the state it asks about, and a need said of a room that the reading does
+        not act on becomes a question about what would meet it (understanding/needs.py)."""
         text = cleaned if text is None else text
+        asked = as_state_question(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else None
+        command = self._read(asked or cleaned, context, text)
+        if asked:
+            command = replace(command, text=text)
+        command = self.decider.decide(command, context)
+        if command.decision != "act" and not asked:  # a need said: what would meet it
+            need = need_command(cleaned, self.resolver.home, self.gazetteer, context)
+            if need is not None:
+                return replace(need, decision="ask", clarify=self.decider.question(need))
+        return command
+
+    def _read(self, cleaned: str, context: Context, text: str) -> Command:
         if not cleaned or len(cleaned) > MAX_CHARS:
             reason = "empty transcript" if not cleaned else f"longer than {MAX_CHARS} characters"
             command = Command(text=text, intent=None, reason=reason)
@@ -179,8 +214,9 @@ class Understander:
                 cleaned, tokens, encoded, context_vector(context), self.gazetteer
             )
             command = replace(self.resolver.resolve(cleaned, prediction, context), layer="model")
+            command = self._in_area_said(command)
         command = lamps_only(command, self.resolver.home)
-        return self.decider.decide(apply_change(command, self.resolver.home), context)
+        return apply_change(command, self.resolver.home)
 
 
 def _refuse_joined(command: Command, why: str) -> Command:

@@ -1,0 +1,113 @@
+"""What people say instead of a command: a need ("it's freezing in the office", "I can't see
+a thing in here") and a question about what someone did ("did I leave the garage open").
+
+A need becomes the command that would meet it, in the room said (else the speaker's): a
+heater or the heating for cold, the lights for dark, a fan for heat. It is never done
+straight away: the assistant asks first ("Do you want me to turn on the Office Heater?"),
+because a need can be met in more than one way, or not wanted met at all.
+
+A question about what someone did is asked about the state it left: "did I leave the garage
+door open" is "is the garage door open", "did we lock the front door" is "is the front door
+locked"; it is answered, never acted on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from edge_assistant.home.model import Device, Home
+from edge_assistant.understanding.context import Context
+from edge_assistant.understanding.gazetteer import Gazetteer
+from edge_assistant.understanding.intents import Command
+
+_WHO = r"(?:i|we|you|someone|somebody|anyone|anybody|they|he|she|the kids)"
+_LEFT = re.compile(
+    rf"^(?:did|have|has) {_WHO} (?:leave|left) (?P<thing>.+?) "
+    r"(?P<state>on|off|open|closed|shut|locked|unlocked|running)(?: again)?\??$"
+)
+_DID = re.compile(
+    rf"^(?:did|have|has) {_WHO} (?P<verb>lock|locked|unlock|unlocked|close|closed|shut|open|"
+    r"opened|turn off|turned off|switch off|switched off|turn on|turned on|switch on|"
+    r"switched on) (?P<thing>.+?)(?: again)?\??$"
+)
+_STATE = {
+    "lock": "locked", "locked": "locked", "unlock": "unlocked", "unlocked": "unlocked",
+    "close": "closed", "closed": "closed", "shut": "closed", "open": "open", "opened": "open",
+    "turn off": "off", "turned off": "off", "switch off": "off", "switched off": "off",
+    "turn on": "on", "turned on": "on", "switch on": "on", "switched on": "on",
+}  # fmt: skip
+
+
+def as_state_question(text: str) -> str | None:
+    """ "did I leave the garage door open" -> "is the garage door open"; None for anything
+    that is not a question about what someone did."""
+    lowered = " ".join(text.lower().split())
+    if m := _LEFT.match(lowered):
+        state = "closed" if m.group("state") == "shut" else m.group("state")
+        return f"is {m.group('thing')} {state}"
+    if m := _DID.match(lowered):
+        return f"is {m.group('thing')} {_STATE[m.group('verb')]}"
+    return None
+
+
+@dataclass(frozen=True)
+class Need:
+    words: re.Pattern[str]
+    intent: str
+    fits: tuple[str, ...]  # what meets it: words in a device's name, else a domain
+    domains: tuple[str, ...]
+
+
+NEEDS = (
+    Need(re.compile(r"\b(?:freezing|cold|chilly|nippy|frozen)\b"), "HassTurnOn",
+         ("heater", "radiator"), ("climate",)),
+    Need(re.compile(r"\b(?:dark|gloomy|can'?t see|cannot see|pitch black)\b"), "HassTurnOn",
+         (), ("light",)),
+    Need(re.compile(r"\b(?:boiling|roasting|stuffy|sweltering|so hot|too hot|baking)\b"),
+         "HassTurnOn", ("fan",), ("fan",)),
+)  # fmt: skip
+# Not said of the room: "the soup is cold", "the tv is dark".
+_OF_ROOM = re.compile(
+    r"\b(?:it'?s|its|it is|i'?m|i am|we'?re|we are|getting|feels?|so|really|too|bit|very|"
+    r"i can'?t|i cannot)\b"
+)
+
+
+def need_command(text: str, home: Home, gazetteer: Gazetteer, context: Context) -> Command | None:
+    """The command that would meet a need said of a room, to ask about; None when no need is
+    said or nothing in the room meets it."""
+    lowered = text.lower()
+    need = next((n for n in NEEDS if n.words.search(lowered)), None)
+    if need is None or not _OF_ROOM.search(lowered):
+        return None
+    areas = [a for _, _, a in gazetteer.matches(text, "area")]
+    area = areas[0].id if len(areas) == 1 else None if areas else context.command_area()
+    if area is None:
+        return None
+    here = [d for d in home.devices if d.area == area]
+    fitting = [d for d in here if _named_for(d, need.fits)] or [
+        d for d in here if d.domain in need.domains
+    ]
+    if not fitting:
+        return None
+    targets = tuple(d.id for d in fitting)
+    domains = {d.domain for d in fitting}
+    if len(fitting) == 1:  # slots as the resolver writes them: a name, else area and domain
+        slots: dict[str, object] = {"name": fitting[0].name}
+    else:
+        slots = {"area": home.area(area).name}
+        if len(domains) == 1:
+            slots["domain"] = next(iter(domains))
+    heaters = need.fits == ("heater", "radiator") and any(_named_for(d, need.fits) for d in here)
+    if need.domains == ("climate",) and not heaters:
+        return Command(text=text, intent="HassClimateSetTemperature",
+                       slots={**slots, "temperature_change": "up"}, confidence=1.0,
+                       targets=targets, layer="needs")  # fmt: skip
+    return Command(text=text, intent=need.intent, slots=slots, confidence=1.0, targets=targets,
+                   layer="needs")  # fmt: skip
+
+
+def _named_for(device: Device, words: tuple[str, ...]) -> bool:
+    name = device.name.lower()
+    return any(w in name for w in words)
