@@ -15,6 +15,7 @@ from edge_assistant.policy.policy import Policy
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.decide import Decider, cut_off, negated
 from edge_assistant.understanding.intents import Command
+from edge_assistant.understanding.reconcile import reconciled
 from edge_assistant.understanding.relative import apply_change, change_in
 from edge_assistant.understanding.understand import lamps_only
 
@@ -219,3 +220,26 @@ def test_the_lamp_of_a_room_is_its_lamp_not_every_light(home: Home) -> None:
     assert lamps_only(room, home).targets == ("floor_lamp",)
     lights = reading("turn off the lights", "HassTurnOff", ("living_ceiling", "floor_lamp"))
     assert lamps_only(lights, home).targets == ("living_ceiling", "floor_lamp")
+
+
+@pytest.mark.parametrize(
+    ("text", "read", "meant"),
+    [("dock the robot vacuum", "HassVacuumStart", "HassVacuumReturnToBase"),
+     ("send the vacuum home", "HassVacuumStart", "HassVacuumReturnToBase"),
+     ("skip back", "HassMediaNext", "HassMediaPrevious"),
+     ("start the vacuum", "HassVacuumStart", "HassVacuumStart"),
+     ("skip to the next one", "HassMediaPrevious", "HassMediaNext")],
+)  # fmt: skip
+def test_a_reading_whose_words_say_the_other_of_a_pair_is_the_other(
+    home: Home, text: str, read: str, meant: str
+) -> None:
+    target = ("robot_vacuum",) if "Vacuum" in read else ("tv",)
+    assert reconciled(reading(text, read, target), home).intent == meant
+
+
+def test_a_fans_position_is_its_speed(home: Home) -> None:
+    command = reading("set the fan to 40 percent", "HassSetPosition", ("living_fan",),
+                      position=40)  # fmt: skip
+    fixed = reconciled(command, home)
+    assert fixed.intent == "HassFanSetSpeed" and fixed.slots == {"percentage": 40}
+    assert [a.service for a in actions_for(fixed, home)] == ["set_percentage"]

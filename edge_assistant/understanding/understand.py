@@ -17,6 +17,7 @@ from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
 from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
 from edge_assistant.understanding.needs import as_state_question, need_command
+from edge_assistant.understanding.reconcile import reconciled
 from edge_assistant.understanding.relative import apply_change
 from edge_assistant.understanding.resolver import Resolver
 from edge_assistant.understanding.several import clauses, elided
@@ -214,7 +215,7 @@ class Understander:
                 cleaned, tokens, encoded, context_vector(context), self.gazetteer
             )
             command = replace(self.resolver.resolve(cleaned, prediction, context), layer="model")
-            command = self._in_area_said(command)
+            command = reconciled(self._in_area_said(command), self.resolver.home)
         command = lamps_only(command, self.resolver.home)
         return apply_change(command, self.resolver.home)
 
