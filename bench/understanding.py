@@ -519,6 +519,8 @@ def evaluate(
                 "ms": round(answer.ms, 3),
                 "intent_ok": intent_ok,
                 "slots_ok": slots_ok,
+                "decision": answer.decision,
+                "confidence": round(answer.confidence, 4),
             }
         records.append(record)
     return scores

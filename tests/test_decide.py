@@ -243,3 +243,12 @@ def test_a_fans_position_is_its_speed(home: Home) -> None:
     fixed = reconciled(command, home)
     assert fixed.intent == "HassFanSetSpeed" and fixed.slots == {"percentage": 40}
     assert [a.service for a in actions_for(fixed, home)] == ["set_percentage"]
+
+
+def test_a_yes_no_question_read_as_a_control_never_acts(home: Home) -> None:
+    pointing = Context(satellite_area="kitchen", pointing_target="coffee_machine", camera=True,
+                       gesture="pointing")  # fmt: skip
+    question = reading("is that on", "HassTurnOn", ("coffee_machine",), 0.99)
+    assert Decider(home).decide(question, pointing).decision == "refuse"
+    request = reading("can you turn that on", "HassTurnOn", ("coffee_machine",), 0.99)
+    assert Decider(home).decide(request, pointing).decision == "act"

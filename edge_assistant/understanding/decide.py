@@ -54,8 +54,10 @@ def kind_of(intent: str | None) -> str:
     return "control"
 
 
-_LEAD = (r"^(?:(?:no|nah|oh|um|uh|er|erm|but|and|so|okay|ok|please|just|actually|hey|well|"
-         r"wait|hang on|hold on|stop|sorry)\s+)*")
+_LEAD = (
+    r"^(?:(?:no|nah|oh|um|uh|er|erm|but|and|so|okay|ok|please|just|actually|hey|well|"
+    r"wait|hang on|hold on|stop|sorry)\s+)*"
+)
 # "don't turn off the lights", "no need to open the blinds", "leave the lights on".
 _NEGATED = re.compile(
     _LEAD + r"(?:don'?t|do not|never|no need to|there's no need to|theres no need to|"
@@ -133,8 +135,10 @@ _QUESTION = re.compile(
     r"where|where's|which|who|who's|when|will|would|can|could|should|any|anything|anyone|"
     r"tell me|check|show me|give me|let me know|i wonder|i'd like to know|do you know)\b"
 )
-_NUMBER_WORD = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
-                r"twenty|thirty|forty|forty five|sixty|ninety|a few|a couple of|half an|a|an")
+_NUMBER_WORD = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+    r"twenty|thirty|forty|forty five|sixty|ninety|a few|a couple of|half an|a|an"
+)
 # Said for a time or for a while: a command for later ("at 7 pm", "in an hour", "tonight",
 # "for ten minutes"), never one to do now.
 _WHEN = re.compile(
@@ -162,6 +166,8 @@ _GENERIC = frozenset({
     "stop", "kill", "lower", "raise", "pause", "play", "mute", "whole", "entire", "room's",
     "house", "home", "house's", "front", "back", "just", "only", "cold", "warm", "bright",
 })  # fmt: skip
+# A yes/no question about how things are ("is that on"): never a request to change them.
+_YES_NO = re.compile(_LEAD + r"(?:is|are|was|were|did|does|has|have|had|isn'?t|aren'?t)\b")
 DEFAULT = DecisionsConfig()
 
 
@@ -198,6 +204,7 @@ class Decider:
         self._vocab = {w for n in named for w in words_of(n)} | {
             w.removesuffix("s") for n in named for w in words_of(n)
         }
+
     def decide(self, command: Command, context: Context | None = None) -> Command:
         context = context or Context()
         text = command.text.lower()
@@ -240,6 +247,8 @@ class Decider:
             if intent == "HassRespond" or _QUESTION.search(text):
                 return replace(command, decision="act" if confidence >= limits.act else "refuse")
             return _refuse(command, "not said as a question or a request")
+        if kind == "control" and _YES_NO.search(text):
+            return _refuse(command, "a question about how things are, not a request")
         cue = intent in CUES and bool(CUES[intent].search(text))
         if kind == "timer":
             about_timer = bool(_TIMER_WORD.search(text)) or (
