@@ -111,6 +111,31 @@ def test_timers_outlive_a_restart(tmp_path: Path) -> None:
     )
 
 
+def test_a_command_at_a_time_of_day_waits_until_then_and_outlives_a_restart(
+    tmp_path: Path,
+) -> None:
+    """ "Turn on the garden lights at 7 pm" said at 18:30: a timer of half an hour with the
+    command; "at seven" (no am or pm) is the next seven, and a time gone by is tomorrow's."""
+    clock = Clock()
+    clock.now = dt.datetime(2026, 12, 5, 18, 30).timestamp()
+    journal, timers = keeper(tmp_path / "j.sqlite3", clock)
+    answer = timers.handle(said("HassStartTimer", at="19:00", name="7 pm",
+                                conversation_command="turn on the garden lights"), None)  # fmt: skip
+    assert answer == "I will turn on the garden lights at 7 pm."
+    timers.handle(said("HassStartTimer", at="07:00|19:00", name="seven",
+                       conversation_command="close the blinds"), None)  # fmt: skip
+    timers.handle(said("HassStartTimer", at="06:00", name="six am",
+                       conversation_command="open the blinds"), None)  # fmt: skip
+    assert [round(t.left(clock.now)) for t in timers.live] == [1800, 1800, 11.5 * 3600]
+    journal.close()
+    _, again = keeper(tmp_path / "j.sqlite3", clock)
+    assert [t.command for t in again.live] == [
+        "turn on the garden lights",
+        "close the blinds",
+        "open the blinds",
+    ]
+
+
 def test_a_timer_that_ends_is_announced_and_journaled_done(tmp_path: Path) -> None:
     heard: list[str] = []
 

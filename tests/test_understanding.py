@@ -260,3 +260,58 @@ def test_a_whole_home_action_is_never_the_models_guess() -> None:
     assert guess.reason == "which light? say where, or 'all' for the whole home"
     asked = resolver.resolve("turn on all the lights", everywhere, here)
     assert len(asked.targets) == sum(d.domain == "light" for d in HOME.devices)
+
+
+LIGHTS = ("kitchen_ceiling", "kitchen_counter", "living_ceiling", "floor_lamp",
+          "dining_chandelier", "hall_light", "garage_light", "bedside_lamp", "bedroom_ceiling",
+          "kids_light", "desk_lamp", "bathroom_light", "garden_lights")  # fmt: skip
+HERE_LIGHTS = ("living_ceiling", "floor_lamp")
+# Issue 16's table, as a person would expect each: (decision, intent, targets) per command.
+SAID_AND_MEANT = [
+    ("don't turn off the lights", [("refuse", None, None)]),
+    ("turn the heating up a couple of degrees",
+     [("act", "HassClimateSetTemperature", ("thermostat",))]),
+    ("turn the kitchen lights off in five minutes", [("act", "HassStartTimer", ())]),
+    ("it's freezing in the office", [("ask", "HassTurnOn", ("office_heater",))]),
+    ("a bit brighter", [("act", "HassLightSet", HERE_LIGHTS)]),
+    ("illuminate the entire home", [("act", "HassTurnOn", LIGHTS)]),
+    ("switch off the telly and turn the lights on",
+     [("act", "HassTurnOff", ("tv",)), ("act", "HassTurnOn", HERE_LIGHTS)]),
+    ("turn on the light in the kitchen, then turn off the light in the living room",
+     [("act", "HassTurnOn", ("kitchen_ceiling", "kitchen_counter")),
+      ("act", "HassTurnOff", HERE_LIGHTS)]),
+    ("the", [("refuse", None, None)]), ("up", [("refuse", None, None)]),
+    ("go", [("refuse", None, None)]), ("yep", [("refuse", None, None)]),
+    ("hey computer", [("refuse", None, None)]),
+    ("open the living room curtains", [("act", "HassTurnOn", ("living_curtains",))]),
+    ("turn on the fan", [("act", "HassTurnOn", ("living_fan",))]),
+    ("did I leave the garage open", [("act", "HassGetState", ("garage_door",))]),
+    ("turn the volume down a bit", [("act", "HassSetVolumeRelative", ("tv",))]),
+    ("turn on the garden lights at 7 pm", [("act", "HassStartTimer", ())]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("said", "meant"), SAID_AND_MEANT, ids=[s for s, _ in SAID_AND_MEANT])
+def test_what_people_say_is_done_asked_or_refused_as_a_person_expects(
+    understander: Understander, said: str, meant: list[tuple]
+) -> None:
+    commands = understander.understand_all(said, Context(satellite_area="living_room"))
+    got = [(c.decision, c.intent if c.decision != "refuse" else None,
+            tuple(c.targets) if c.decision != "refuse" else None) for c in commands]  # fmt: skip
+    assert got == meant, [c.to_json() for c in commands]
+
+
+def test_okay_i_want_in_the_kitchen_does_nothing(understander: Understander) -> None:
+    command = understander.understand("okay i want", Context(satellite_area="kitchen"))
+    assert command.decision == "refuse", command
+
+
+def test_a_command_for_a_time_is_a_timer_that_does_it_then(understander: Understander) -> None:
+    here = Context(satellite_area="living_room")
+    later = understander.understand("turn on the garden lights at 7 pm", here)
+    assert later.slots == {"at": "19:00", "name": "7 pm",
+                           "conversation_command": "turn on the garden lights"}  # fmt: skip
+    hour = understander.understand("start the hoover in an hour", here)
+    assert hour.intent == "HassStartTimer" and hour.slots["hours"] == 1
+    tonight = understander.understand("turn on the lights tonight", here)
+    assert tonight.decision == "refuse" and "later" in (tonight.reason or "")

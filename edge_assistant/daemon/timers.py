@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from edge_assistant.journal.journal import Journal
@@ -145,7 +146,7 @@ class Timers:
     def _start(
         self, slots: dict[str, Any], area: str | None, now: float, decision_id: int | None
     ) -> str:
-        seconds = _seconds(slots)
+        seconds = until(str(slots["at"]), now) if slots.get("at") else _seconds(slots)
         if not 0 < seconds <= MAX_TIMER_S:
             return f"A timer must be longer than nothing and at most {duration(MAX_TIMER_S)}."
         if len(self.live) >= MAX_TIMERS:
@@ -156,6 +157,8 @@ class Timers:
         timer.id = self.journal.timer_saved(timer.row("running"), decision_id)
         self.live.append(timer)
         self._wake()
+        if timer.command and slots.get("at"):
+            return f"I will {timer.command} at {name or slots['at']}."
         if timer.command:
             return f"I will {timer.command} in {duration(seconds)}."
         return f"{(name or '').capitalize() + ' timer' if name else 'Timer'} set for {duration(seconds)}."
@@ -202,6 +205,20 @@ def _timer(row: dict[str, Any]) -> Timer:
     ends = row["ends"] if row["state"] == "running" else None
     return Timer(row["seconds"], row["name"], row["area"], ends, row["left_s"], row["command"],
                  row["id"])  # fmt: skip
+
+
+def until(at: str, now: float) -> float:
+    """Seconds from ``now`` (wall time) to the next time of day ``at`` ("19:00"; "07:00|19:00":
+    whichever comes first), in local time."""
+    today = datetime.fromtimestamp(now)
+    waits = []
+    for clock in at.split("|"):
+        hour, minute = (int(x) for x in clock.split(":"))
+        then = today.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if then.timestamp() <= now:
+            then += timedelta(days=1)
+        waits.append(then.timestamp() - now)
+    return min(waits)
 
 
 def _seconds(slots: dict[str, Any], prefix: str = "") -> float:

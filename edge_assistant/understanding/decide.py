@@ -218,8 +218,8 @@ class Decider:
         if cut_off(text):
             return _refuse(command, f"only part of a request was heard ('{_tail(text)}')")
         if kind_of(command.intent) == "control" and (when := _WHEN.search(text)):
-            return _refuse(command, f"a command for later ('{when.group()}'): I only do things "
-                           "later with a timer ('in 5 minutes')")  # fmt: skip
+            return _refuse(command, f"a command for later ('{when.group()}'): say when as a time "
+                           "('at 7 pm') or a while ('in 5 minutes')")  # fmt: skip
         if (
             command.intent in ("HassCancelTimer", "HassCancelAllTimers")
             and _DURATION.search(text)

@@ -3,6 +3,8 @@
 * **The other of a pair**: the model confuses intents that share their words ("dock the
   robot vacuum" read as starting it, "skip back" as the next track). A reading whose words say
   only the other one's action becomes the other one.
+* **A thing's state is no person's**: "is the garage open" read as someone in the garage
+  asks about what in the garage can be open.
 * **A fan's position is its speed**: "set the fan to 40 percent" read as a cover position is
   the fan's speed (Home Assistant's HassFanSetSpeed).
 
@@ -29,6 +31,15 @@ PAIRS = (
 )  # fmt: skip
 
 
+# What can be in each state (a person is in a zone, never "open").
+_STATE_DOMAINS = {
+    "open": ("cover", "binary_sensor", "lock", "valve"), "closed": ("cover", "binary_sensor", "valve"),
+    "locked": ("lock",), "unlocked": ("lock",),
+    "on": ("light", "switch", "fan", "media_player", "climate"), "off": ("light", "switch", "fan",
+    "media_player", "climate"),
+}  # fmt: skip
+
+
 def reconciled(command: Command, home: Home) -> Command:
     """``command`` (a model reading) as its words plainly say it."""
     if command.intent is None:
@@ -40,6 +51,20 @@ def reconciled(command: Command, home: Home) -> Command:
             if command.intent == mine and says_theirs.search(text) and not says_mine.search(text):
                 command = replace(command, intent=theirs)
                 break
+    slots = command.slots
+    if (
+        command.intent == "HassGetState"
+        and slots.get("domain") == "person"
+        and "name" not in slots
+        and slots.get("state") in _STATE_DOMAINS
+        and "area" in slots
+    ):
+        area = next((a.id for a in home.areas if a.name == slots["area"]), None)
+        fits = _STATE_DOMAINS[str(slots["state"])]
+        things = tuple(d.id for d in home.devices if d.area == area and d.domain in fits)
+        if things:
+            kept = {k: v for k, v in slots.items() if k != "domain"}
+            command = replace(command, targets=things, slots=kept)
     domains = {home.device(t).domain for t in command.targets}
     if command.intent == "HassSetPosition" and domains == {"fan"}:
         slots = dict(command.slots)

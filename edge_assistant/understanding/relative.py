@@ -59,9 +59,11 @@ _MEASURE = re.compile(
     r"one degree|notch|step)\b"
 )
 # Said *to* a level: absolute, not a change ("turn it up to 60").
-_NUMBER_WORDS = (r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                 r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|"
-                 r"forty|fifty|sixty|seventy|eighty|ninety|hundred|half|max|maximum|minimum")
+_NUMBER_WORDS = (
+    r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|"
+    r"forty|fifty|sixty|seventy|eighty|ninety|hundred|half|max|maximum|minimum"
+)
 # "too" is how a recognizer writes "to" before a number ("dim the lights too 30").
 _TO_LEVEL = re.compile(
     r"\b(?:to|at|too)\s+(?:about |around |roughly )?"

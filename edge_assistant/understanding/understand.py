@@ -12,7 +12,7 @@ from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.home.model import Home
 from edge_assistant.inference.loader import load_role
 from edge_assistant.understanding.context import Context, context_vector
-from edge_assistant.understanding.decide import Decider, names_a_kind
+from edge_assistant.understanding.decide import Decider, kind_of, names_a_kind, negated
 from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
 from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
@@ -22,6 +22,7 @@ from edge_assistant.understanding.relative import apply_change
 from edge_assistant.understanding.resolver import Resolver
 from edge_assistant.understanding.several import clauses, elided
 from edge_assistant.understanding.templates import TemplateLayer
+from edge_assistant.understanding.when import when
 
 ROLE = "understanding"
 MAX_CHARS = 500
@@ -32,6 +33,10 @@ _VERB = re.compile(r"\b(turn|switch|shut|flip|put)\b")
 _OF_AT_END = re.compile(r"\bof( (pls|please|now|thanks|thank you))?$")
 
 
+_LEVEL_INTENTS = frozenset({
+    "HassLightSet", "HassSetPosition", "HassSetVolume", "HassFanSetSpeed",
+    "HassClimateSetTemperature",
+})  # fmt: skip
 _LAMP = re.compile(r"\blamps?\b", re.IGNORECASE)
 
 
@@ -194,12 +199,30 @@ class Understander:
         command = self._read(asked or cleaned, context, text)
         if asked:
             command = replace(command, text=text)
+        elif command.intent != "HassStartTimer" and (later := self._later(cleaned, context)):
+            return replace(later, text=text)
         command = self.decider.decide(command, context)
         if command.decision != "act" and not asked:  # a need said: what would meet it
             need = need_command(cleaned, self.resolver.home, self.gazetteer, context)
             if need is not None:
                 return replace(need, decision="ask", clarify=self.decider.question(need))
         return command
+
+    def _later(self, cleaned: str, context: Context) -> Command | None:
+        """A command said for a time ("turn on the garden lights at 7 pm", "start the hoover in
+        an hour"): a timer that does it then (understanding/when.py), when the command without
+        the time would be done now; None otherwise (the decision refuses it as for later)."""
+        said = when(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else None
+        if said is None or not said.rest or negated(cleaned):
+            return None
+        inner = self._one(said.rest, context)
+        if inner.decision != "act" or kind_of(inner.intent) != "control":
+            return None
+        if said.bare and inner.intent in _LEVEL_INTENTS:
+            return None  # "set the fan at 3": a level
+        slots = {**said.slots, "conversation_command": said.rest}
+        return Command(text=cleaned, intent="HassStartTimer", slots=slots,
+                       confidence=inner.confidence, layer=inner.layer, decision="act")  # fmt: skip
 
     def _read(self, cleaned: str, context: Context, text: str) -> Command:
         if not cleaned or len(cleaned) > MAX_CHARS:
