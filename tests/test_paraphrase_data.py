@@ -160,7 +160,9 @@ def test_slots_fit_the_intent() -> None:
         if intent in NO_SLOTS:
             assert slots == {}, f"line {number}: {intent} takes no slots, got {slots}"
         if intent == "HassLightSet":
-            assert "brightness" in slots or "color" in slots, f"line {number}: no level/color"
+            assert {"brightness", "color", "brightness_change"} & slots.keys(), (
+                f"line {number}: no level, color or change"
+            )
         if intent == "HassClimateSetTemperature":
             assert "temperature" in slots, f"line {number}: no temperature"
         if intent == "HassSetPosition":

@@ -109,6 +109,11 @@ VALUE_SLOTS: tuple[str, ...] = (
     "message",  # words said: what to broadcast
     "response",  # HassRespond's fixed answer key
     "percentage",  # fan speed, percent 0-100
+    # relative changes (understanding/relative.py): "up", "down" or a signed number
+    "brightness_change",  # percent points
+    "temperature_change",  # degrees
+    "position_change",  # percent points
+    "percentage_change",  # fan speed, percent points
 )
 SLOTS: tuple[str, ...] = TARGET_SLOTS + VALUE_SLOTS
 
