@@ -23,6 +23,9 @@ from edge_assistant.understanding.labels import (
 from edge_assistant.understanding.resolver import Prediction
 
 LABELS_FILE = "labels.json"
+# The temperature the export fitted on a held-out split (export/nlu/calibrate.py): intent
+# probabilities are softmax(logits / temperature), so a confidence of 0.9 is right 9 in 10.
+CALIBRATION_FILE = "calibration.json"
 OUTPUTS = ("intent", "kind", "target", "tags")
 
 
@@ -56,6 +59,7 @@ class FusionRunner:
             )
         self.model = model
         self.bundle = bundle
+        self.temperature = _temperature(bundle)
 
     def raw(
         self, tokens: np.ndarray, mask: np.ndarray, context: np.ndarray, gazetteer: np.ndarray
@@ -81,7 +85,7 @@ class FusionRunner:
         marks = np.zeros((1, tokens.shape[1], len(GAZETTEER_FEATURES)), dtype=np.float32)
         marks[0, : len(offsets)] = gazetteer.features(text, offsets)
         raw = self.raw(tokens, encoded.attention_mask, context, marks)
-        probs = _softmax(raw.intent)
+        probs = _softmax(raw.intent / self.temperature)
         best = int(probs.argmax())
         n = len(offsets)
         tags = raw.tags[:n].argmax(-1).tolist()
@@ -92,6 +96,21 @@ class FusionRunner:
             target=TARGET_LABELS[int(raw.target.argmax())],
             spans=decode_spans(text, offsets, tags),
         )
+
+
+def _temperature(bundle: Bundle) -> float:
+    """The bundle's fitted temperature; 1 (the raw softmax) for a bundle exported before
+    calibration was."""
+    if CALIBRATION_FILE not in {f.path for f in bundle.manifest.files}:
+        return 1.0
+    path = bundle.file(CALIBRATION_FILE)
+    try:
+        temperature = float(json.loads(path.read_text())["temperature"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BundleError(f"{path}: unreadable calibration ({exc}); re-run the export") from None
+    if not 0.05 <= temperature <= 20:
+        raise BundleError(f"{path}: temperature {temperature} is out of range; re-run the export")
+    return temperature
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

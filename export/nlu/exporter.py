@@ -23,6 +23,7 @@ from edge_assistant.understanding.context import CONTEXT_FEATURES
 from edge_assistant.understanding.fusion import LABELS_FILE, OUTPUTS, FusionRunner, labels_payload
 from edge_assistant.understanding.phrasings import OWN_TEMPLATES
 from edge_assistant.understanding.understand import ROLE
+from export.nlu.calibrate import CALIBRATION_FILE, calibration
 from export.nlu.dataset import build
 from export.nlu.model import Fusion, FusionModel
 from export.nlu.train import Tensors, accuracy, featurize, train
@@ -62,6 +63,7 @@ class Trained:
     ingrammar: Tensors
     heldout: Tensors
     reference: dict[str, dict[str, float]]
+    calibration: dict[str, float]  # temperature fitted on the held-out split (calibrate.py)
 
 
 class UnderstandingExporter:
@@ -148,7 +150,11 @@ class UnderstandingExporter:
                 "ingrammar": accuracy(fusion, ingrammar),
                 "heldout": accuracy(fusion, heldout),
             }
-            self._trained = Trained(fusion, ingrammar, heldout, reference)
+            with torch.inference_mode():
+                logits = fusion(heldout.tokens, heldout.mask, heldout.context, heldout.gazetteer)[0]
+            report = calibration(logits.numpy(), heldout.intent.numpy())
+            log.info("intent confidence calibrated on the held-out split: %s", report)
+            self._trained = Trained(fusion, ingrammar, heldout, reference, report)
         return self._trained
 
     @property
@@ -176,6 +182,8 @@ class UnderstandingExporter:
     def build(self, variant: RoleConfig, folder: Path) -> str:
         onnx_path = self._onnx()
         (folder / LABELS_FILE).write_text(json.dumps(labels_payload(), indent=1))
+        fitted = {**self.trained().calibration, "fitted_on": "held-out templates in held-out homes"}
+        (folder / CALIBRATION_FILE).write_text(json.dumps(fitted, indent=1))
         if variant.backend == "onnxruntime":
             target = folder / "model.onnx"
             if variant.precision == "fp32":
