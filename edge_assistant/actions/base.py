@@ -38,6 +38,11 @@ class ActionRefused(ActionError, ValueError):
     """A command or action that must not run: an unknown device, intent or value."""
 
 
+class StateUnknown(ActionRefused):
+    """A relative change ("a couple of degrees warmer") with no state to change from here:
+    the daemon works it out where its sink knows the device's state (daemon/acting.py)."""
+
+
 # intent -> device domain -> Home Assistant service. A domain missing here cannot do that
 # intent (a sensor cannot be turned on), and the command is refused.
 _SWITCHED = ("light", "switch", "fan", "media_player", "climate")
@@ -233,7 +238,7 @@ def _service_data(intent: str, device: Device, slots: dict[str, Any]) -> dict[st
             raise ActionRefused("HassLightSet needs a brightness or a color")
         return data
     if "position_change" in slots or "temperature_change" in slots:
-        raise ActionRefused(
+        raise StateUnknown(
             f"the current {'position' if 'position_change' in slots else 'temperature'} of "
             f"{device.id} is not known here, so the change cannot be worked out: say a level"
         )  # the daemon turns it into a level where the sink knows the state (daemon/acting.py)
@@ -296,7 +301,7 @@ def _volume_step(slots: dict[str, Any]) -> str:
     step = slots.get("volume_step")
     if step in ("up", "down"):
         return f"volume_{step}"
-    raise ActionRefused(
+    raise StateUnknown(
         "the player's volume is not known here, so a step by a number cannot be worked out: "
         'say a level ("volume to 40") or "turn it up"'
     )
