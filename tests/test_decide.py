@@ -252,3 +252,21 @@ def test_a_yes_no_question_read_as_a_control_never_acts(home: Home) -> None:
     assert Decider(home).decide(question, pointing).decision == "refuse"
     request = reading("can you turn that on", "HassTurnOn", ("coffee_machine",), 0.99)
     assert Decider(home).decide(request, pointing).decision == "act"
+
+
+def test_a_kind_said_that_the_reading_is_not_never_acts(home: Home) -> None:
+    heat = reading("turn up the heat", "HassLightSet", ("desk_lamp",), 0.99,
+                   brightness_change="up")  # fmt: skip
+    decided = Decider(home).decide(heat, HERE)
+    assert decided.decision == "refuse" and "'heat'" in (decided.reason or "")
+    lights = reading("turn up the lights", "HassLightSet", ("living_ceiling",), 0.99,
+                     brightness_change="up")  # fmt: skip
+    assert Decider(home).decide(lights, HERE).decision == "act"
+
+
+def test_unsure_between_things_asks(home: Home) -> None:
+    either = reading("put the heating on or the fan i dunno", "HassTurnOn", ("thermostat",), 0.99)
+    decided = Decider(home).decide(either, HERE)
+    assert (
+        decided.decision == "ask" and decided.clarify == "Do you want me to turn on the Thermostat?"
+    )

@@ -168,6 +168,21 @@ _GENERIC = frozenset({
 })  # fmt: skip
 # A yes/no question about how things are ("is that on"): never a request to change them.
 _YES_NO = re.compile(_LEAD + r"(?:is|are|was|were|did|does|has|have|had|isn'?t|aren'?t)\b")
+# Words that say what kind of device is meant, and its domains: "turn up the heat" read as the
+# lights is a misreading, whatever the confidence.
+_KIND_DOMAINS = (
+    (re.compile(r"\b(?:heat|heating|heater|thermostat|temperature|radiator)\b"), {"climate"}),
+    (re.compile(r"\b(?:lights?|lamps?|bulbs?|lighting)\b"), {"light"}),
+    (re.compile(r"\b(?:fans?)\b"), {"fan"}),
+    (re.compile(r"\b(?:tv|telly|television|speaker|music|radio|song|track)\b"),
+     {"media_player"}),
+    (re.compile(r"\b(?:blinds?|curtains?|shades?|shutters?)\b"), {"cover"}),
+)  # fmt: skip
+# Unsure between things: "the heating or the fan, i dunno".
+_HEDGE = re.compile(
+    r"\b(?:or|i dunno|dunno|i don'?t know which|not sure which|i forget which|whichever|"
+    r"or something|or whatever)\b"
+)
 DEFAULT = DecisionsConfig()
 
 
@@ -199,6 +214,7 @@ class Decider:
         self.gazetteer = Gazetteer(home)
         self._names = {d.id: d.name for d in home.devices}
         self._areas = {d.id: d.area for d in home.devices}
+        self._domains = {d.id: d.domain for d in home.devices}
         named = [n for group in (home.devices, home.areas, home.floors) for x in group
                  for n in x.spoken_names()]  # fmt: skip
         self._vocab = {w for n in named for w in words_of(n)} | {
@@ -249,6 +265,8 @@ class Decider:
             return _refuse(command, "not said as a question or a request")
         if kind == "control" and _YES_NO.search(text):
             return _refuse(command, "a question about how things are, not a request")
+        if kind == "control" and (said := self._other_kind(text, command)):
+            return _refuse(command, f"'{said}' was said, and the reading is of something else")
         cue = intent in CUES and bool(CUES[intent].search(text))
         if kind == "timer":
             about_timer = bool(_TIMER_WORD.search(text)) or (
@@ -260,7 +278,14 @@ class Decider:
         grounded = self._grounded(text, command, context) or (
             intent in IMPLIED_DOMAIN and len(words_of(text)) >= 2
         )  # "a bit brighter": the lights; never a lone "up"
-        if cue and grounded and confidence >= limits.act and self._named(text, command, context):
+        sure = not _HEDGE.search(text)  # "the heating or the fan i dunno": ask
+        if (
+            cue
+            and grounded
+            and sure
+            and confidence >= limits.act
+            and self._named(text, command, context)
+        ):
             return replace(command, decision="act")
         if grounded and (cue or _NEED.search(text)) and len(words_of(text)) >= 2:
             return replace(command, decision="ask", clarify=self.question(command))
@@ -282,6 +307,17 @@ class Decider:
         if _DEICTIC.search(text) and not pointed:
             return False
         return not any(self.gazetteer.matches(text, f) for f in ("area", "floor"))
+
+    def _other_kind(self, text: str, command: Command) -> str | None:
+        """A kind of device said that none of the targets is ("turn up the heat" read as a
+        lamp), when the words name no device by its name; else None."""
+        if not command.targets or self.gazetteer.matches(text, "device"):
+            return None
+        domains = {self._domains[t] for t in command.targets if t in self._domains}
+        said = [(m.group(), kinds) for words, kinds in _KIND_DOMAINS for m in words.finditer(text)]
+        if said and not any(kinds & domains for _, kinds in said):
+            return said[0][0]
+        return None
 
     def _unknown_before(self, text: str, at: int) -> bool:
         """Whether the word before a kind of device names something this home does not have

@@ -174,15 +174,14 @@ def _junk(rng: random.Random, home: Home, _: list[Sample]) -> str:
 
 
 def _fragment(rng: random.Random, home: Home, _: list[Sample]) -> str:
-    """One to three words, never an action ("lights off" is a command, "louder" may be one)."""
+    """One to three words, never an action and a thing together ("lights off" is a command)."""
     thing_words = [rng.choice(KINDS), _area(rng, home), _thing(rng, home)]
-    if rng.random() < 0.6:  # the words of a thing, maybe after a filler or a determiner
+    action_words = [v for v in VERBS if v not in ("stop", "pause", "play")] + PARTICLES
+    if rng.random() < 0.5:  # the words of a thing, maybe after a filler or a determiner
         lead = rng.choice(["", "", "the", "my", "um the", "uh", "and the", "that"])
         return f"{lead} {rng.choice(thing_words)}"
-    # function words and fillers; an action word alone ("dimmer", "louder", "up") is left to
-    # the decision, which refuses it for naming nothing: taught here as no command, it made
-    # "dimmer please" and "turn the heating down" no command too
-    return " ".join(rng.choice(FILLERS + FUNCTION) for _ in range(rng.randint(1, 3)))
+    words = [rng.choice(action_words + FILLERS + FUNCTION) for _ in range(rng.randint(1, 3))]
+    return " ".join(words)
 
 
 def _cut_off(rng: random.Random, home: Home, samples: list[Sample]) -> str | None:
