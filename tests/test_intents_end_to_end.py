@@ -360,3 +360,40 @@ def test_several_commands_in_one_sentence_are_each_decided_journaled_and_done_ov
     )
     by_utterance = [sum(r["text"] == line for r in rows) for line in said.read_text().splitlines()]
     assert by_utterance == [2, 2, 1, 1], rows  # each command its own decision, one utterance
+
+
+def test_a_new_command_drops_a_pending_question_so_a_later_yes_does_nothing(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """Typed to `run`: a question ("Do you want me to turn on the Kitchen …?"), then another
+    command, then "yes": the other command is done, the question is dropped (journaled as
+    cancelled), and the late "yes" acts on nothing."""
+    if MOSQUITTO is None:
+        pytest.skip(SKIP_REASON)
+    home = yaml.safe_load((REPO / "examples" / "home.yaml").read_text())
+    for device in home["devices"]:
+        device.setdefault("mqtt", {"command_topic": f"home/{device['id']}/set"})
+    (tmp_path / "home.yaml").write_text(yaml.safe_dump(home))
+    said = tmp_path / "said.txt"
+    said.write_text("i can't see a thing in the kitchen\nturn on the floor lamp\nyes\n")
+    with Mosquitto(tmp_path) as broker:
+        subscriber = Subscriber(broker, "home/#")
+        try:
+            config = device_config(
+                tmp_path, daemon={"health_port": 0, "speak": False, "area": "living_room"},
+                actions={"sink": {"type": "mqtt", "host": broker.host, "port": broker.port}},
+            )  # fmt: skip
+            with Daemon(tmp_path, config, models_dir, "--home", str(tmp_path / "home.yaml"),
+                        "--text-file", str(said)) as daemon:  # fmt: skip
+                assert daemon.finish(timeout=300) == 0, daemon.log_tail()
+            messages = subscriber.wait_for(1, timeout=10)
+        finally:
+            subscriber.close()
+    outcomes = daemon.outcomes
+    assert [o["decision"] for o in outcomes] == ["confirm", "allow", "refuse"], outcomes
+    assert [a["device"] for o in outcomes for a in o["actions"]] == ["floor_lamp"]
+    assert [m[0] for m in messages] == ["home/floor_lamp/set"]
+    rows = journal_rows(tmp_path / "journal.sqlite3", "SELECT decision, reason FROM decisions")
+    assert ("cancelled", "a new command came before an answer") in [
+        (r["decision"], r["reason"]) for r in rows
+    ], rows

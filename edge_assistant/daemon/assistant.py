@@ -35,7 +35,7 @@ from edge_assistant.feedback.speech import Voice
 from edge_assistant.home.model import Home, load_home
 from edge_assistant.journal.database import JournalError
 from edge_assistant.journal.journal import Journal
-from edge_assistant.policy.policy import Confirmation, Evidence, Policy, Verdict
+from edge_assistant.policy.policy import Confirmation, Evidence, Policy, Verdict, is_answer
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.decide import describe
 from edge_assistant.understanding.intents import Command
@@ -374,9 +374,23 @@ class Assistant:
             if pending.expired(now)
             else pending.answer(text=text, gesture=gesture, now=now)
         )
+        if answer is None and text is not None:
+            answer = "superseded"  # a new command, not a yes or no: the question is dropped
         if answer is None:
             return None
         self.pending = None
+        if answer in ("expired", "superseded") and not is_answer(text) and text is not None:
+            # the new utterance is a command of its own: the question ends quietly, journaled
+            # (a "yes" said to a question nobody remembers would act on it)
+            reason = ("no confirmation in time" if answer == "expired"
+                      else "a new command came before an answer")  # fmt: skip
+            await loop.run_in_executor(
+                self._work_pool, lambda: self.journal.decision(
+                    utterance_id=utterance, command=command.to_json(), decision="cancelled",
+                    reason=reason, answers=pending.decision_id,
+                ),
+            )  # fmt: skip
+            return None
         reason = {"expired": "no confirmation in time", "cancelled": "cancelled by the speaker",
                   "confirmed": "confirmed by " + ("gesture" if gesture else "voice")}[answer]  # fmt: skip
         decision_id = await loop.run_in_executor(

@@ -166,6 +166,11 @@ def _clarifying(command: Command) -> str | None:
     return f"{question} Say yes or show a thumbs up."
 
 
+def is_answer(text: str | None) -> bool:
+    """Whether ``text`` is a spoken yes or no (to a pending question)."""
+    return _spoken_answer(text) is not None
+
+
 def _spoken_answer(text: str | None) -> Answer | None:
     if not isinstance(text, str) or len(text) > MAX_ANSWER_CHARS:
         return None
