@@ -269,12 +269,12 @@ def test_every_intent_typed_to_run_is_done_by_home_assistant(
         assert call in calls, call
 
 
-def test_a_guess_asks_first_and_a_negation_or_a_fragment_does_nothing_over_mqtt(
-    tmp_path: Path, models_dir: Path
-) -> None:
-    """Typed to `run`: "i can't see a thing in the kitchen" asks "Do you want me to turn on
-    the Kitchen Ceiling Light and Counter Lights?", and only the "yes" that follows does it;
-    "don't turn off the lights" and a lone "the" reach no device."""
+def typed_over_mqtt(
+    tmp_path: Path, models_dir: Path, lines: list[str], messages: int
+) -> tuple[list[dict], list]:
+    """``lines`` typed to `run` (examples/home.yaml, every device on MQTT, satellite in the
+    living room) with a real mosquitto: the outcomes, and the first ``messages`` messages the
+    broker got."""
     if MOSQUITTO is None:
         pytest.skip(SKIP_REASON)
     home = yaml.safe_load((REPO / "examples" / "home.yaml").read_text())
@@ -282,7 +282,7 @@ def test_a_guess_asks_first_and_a_negation_or_a_fragment_does_nothing_over_mqtt(
         device.setdefault("mqtt", {"command_topic": f"home/{device['id']}/set"})
     (tmp_path / "home.yaml").write_text(yaml.safe_dump(home))
     said = tmp_path / "said.txt"
-    said.write_text("don't turn off the lights\nthe\ni can't see a thing in the kitchen\nyes\n")
+    said.write_text("".join(f"{line}\n" for line in lines))
     with Mosquitto(tmp_path) as broker:
         subscriber = Subscriber(broker, "home/#")
         try:
@@ -293,10 +293,20 @@ def test_a_guess_asks_first_and_a_negation_or_a_fragment_does_nothing_over_mqtt(
             with Daemon(tmp_path, config, models_dir, "--home", str(tmp_path / "home.yaml"),
                         "--text-file", str(said)) as daemon:  # fmt: skip
                 assert daemon.finish(timeout=300) == 0, daemon.log_tail()
-            messages = subscriber.wait_for(2, timeout=10)
+            got = subscriber.wait_for(messages, timeout=10)
         finally:
             subscriber.close()
-    outcomes = daemon.outcomes
+    return daemon.outcomes, got
+
+
+def test_a_guess_asks_first_and_a_negation_or_a_fragment_does_nothing_over_mqtt(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """Typed to `run`: "i can't see a thing in the kitchen" asks "Do you want me to turn on
+    the Kitchen Ceiling Light and Counter Lights?", and only the "yes" that follows does it;
+    "don't turn off the lights" and a lone "the" reach no device."""
+    said = "don't turn off the lights\nthe\ni can't see a thing in the kitchen\nyes\n"
+    outcomes, messages = typed_over_mqtt(tmp_path, models_dir, said.splitlines(), 2)
     assert [o["decision"] for o in outcomes] == ["refuse", "refuse", "confirm", "confirmed"]
     assert outcomes[2]["said"].startswith(
         "Do you want me to turn on the Kitchen Ceiling Light and Counter Lights?"
@@ -315,33 +325,14 @@ def test_several_commands_in_one_sentence_are_each_decided_journaled_and_done_ov
     """Typed to `run`: two commands joined by "and" / ", then" become two decisions of one
     utterance, each done; one verb for two things does both; a sentence whose second command
     cannot be read ("set them to 50 percent") does neither half."""
-    if MOSQUITTO is None:
-        pytest.skip(SKIP_REASON)
-    home = yaml.safe_load((REPO / "examples" / "home.yaml").read_text())
-    for device in home["devices"]:
-        device.setdefault("mqtt", {"command_topic": f"home/{device['id']}/set"})
-    (tmp_path / "home.yaml").write_text(yaml.safe_dump(home))
-    said = tmp_path / "said.txt"
-    said.write_text(
+    said = (
         "switch off the telly and turn the lights on\n"
         "turn on the light in the kitchen, then turn off the light in the living room\n"
         "turn the tv and the floor lamp off\n"
         "turn on the lights and set them to 50 percent\n"
     )
-    with Mosquitto(tmp_path) as broker:
-        subscriber = Subscriber(broker, "home/#")
-        try:
-            config = device_config(
-                tmp_path, daemon={"health_port": 0, "speak": False, "area": "living_room"},
-                actions={"sink": {"type": "mqtt", "host": broker.host, "port": broker.port}},
-            )  # fmt: skip
-            with Daemon(tmp_path, config, models_dir, "--home", str(tmp_path / "home.yaml"),
-                        "--text-file", str(said)) as daemon:  # fmt: skip
-                assert daemon.finish(timeout=300) == 0, daemon.log_tail()
-            messages = subscriber.wait_for(9, timeout=10)
-        finally:
-            subscriber.close()
-    done = [[(a["device"], a["service"]) for a in o["actions"]] for o in daemon.outcomes]
+    outcomes, messages = typed_over_mqtt(tmp_path, models_dir, said.splitlines(), 9)
+    done = [[(a["device"], a["service"]) for a in o["actions"]] for o in outcomes]
     assert done == [
         [("tv", "turn_off")],
         [("living_ceiling", "turn_on"), ("floor_lamp", "turn_on")],
@@ -349,16 +340,16 @@ def test_several_commands_in_one_sentence_are_each_decided_journaled_and_done_ov
         [("living_ceiling", "turn_off"), ("floor_lamp", "turn_off")],
         [("tv", "turn_off"), ("floor_lamp", "turn_off")],
         [],
-    ], daemon.outcomes
-    assert [o["decision"] for o in daemon.outcomes] == ["allow"] * 5 + ["refuse"]
-    assert "one command at a time" in daemon.outcomes[-1]["reason"]
+    ], outcomes
+    assert [o["decision"] for o in outcomes] == ["allow"] * 5 + ["refuse"]
+    assert "one command at a time" in outcomes[-1]["reason"]
     assert len(messages) == 9, messages
     rows = journal_rows(
         tmp_path / "journal.sqlite3",
         "SELECT u.text, d.decision FROM decisions d JOIN utterances u ON u.id = d.utterance_id "
         "ORDER BY d.id",
     )
-    by_utterance = [sum(r["text"] == line for r in rows) for line in said.read_text().splitlines()]
+    by_utterance = [sum(r["text"] == line for r in rows) for line in said.splitlines()]
     assert by_utterance == [2, 2, 1, 1], rows  # each command its own decision, one utterance
 
 
@@ -368,28 +359,8 @@ def test_a_new_command_drops_a_pending_question_so_a_later_yes_does_nothing(
     """Typed to `run`: a question ("Do you want me to turn on the Kitchen …?"), then another
     command, then "yes": the other command is done, the question is dropped (journaled as
     cancelled), and the late "yes" acts on nothing."""
-    if MOSQUITTO is None:
-        pytest.skip(SKIP_REASON)
-    home = yaml.safe_load((REPO / "examples" / "home.yaml").read_text())
-    for device in home["devices"]:
-        device.setdefault("mqtt", {"command_topic": f"home/{device['id']}/set"})
-    (tmp_path / "home.yaml").write_text(yaml.safe_dump(home))
-    said = tmp_path / "said.txt"
-    said.write_text("i can't see a thing in the kitchen\nturn on the floor lamp\nyes\n")
-    with Mosquitto(tmp_path) as broker:
-        subscriber = Subscriber(broker, "home/#")
-        try:
-            config = device_config(
-                tmp_path, daemon={"health_port": 0, "speak": False, "area": "living_room"},
-                actions={"sink": {"type": "mqtt", "host": broker.host, "port": broker.port}},
-            )  # fmt: skip
-            with Daemon(tmp_path, config, models_dir, "--home", str(tmp_path / "home.yaml"),
-                        "--text-file", str(said)) as daemon:  # fmt: skip
-                assert daemon.finish(timeout=300) == 0, daemon.log_tail()
-            messages = subscriber.wait_for(1, timeout=10)
-        finally:
-            subscriber.close()
-    outcomes = daemon.outcomes
+    said = "i can't see a thing in the kitchen\nturn on the floor lamp\nyes\n"
+    outcomes, messages = typed_over_mqtt(tmp_path, models_dir, said.splitlines(), 1)
     assert [o["decision"] for o in outcomes] == ["confirm", "allow", "refuse"], outcomes
     assert [a["device"] for o in outcomes for a in o["actions"]] == ["floor_lamp"]
     assert [m[0] for m in messages] == ["home/floor_lamp/set"]
