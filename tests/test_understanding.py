@@ -288,6 +288,8 @@ SAID_AND_MEANT = [
     ("did I leave the garage open", [("act", "HassGetState", ("garage_door",))]),
     ("turn the volume down a bit", [("act", "HassSetVolumeRelative", ("tv",))]),
     ("turn on the garden lights at 7 pm", [("act", "HassStartTimer", ())]),
+    ("turn off the tv and the floor lamp and turn on the fan",  # one verb for two, then another
+     [("act", "HassTurnOff", ("tv", "floor_lamp")), ("act", "HassTurnOn", ("living_fan",))]),
 ]  # fmt: skip
 
 

@@ -101,7 +101,7 @@ class Understander:
         parts = clauses(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else [cleaned]
         if len(parts) == 1 or self.templates.match(cleaned, context) is not None:
             return [self.understand(text, context)]
-        commands = [self._one(part, context) for part in parts]
+        commands = [self._whole(part, context) for part in parts]
         lost = next((c for c in commands if not c.understood), None)
         if lost is not None:
             why = lost.reason or "not understood"
@@ -120,14 +120,24 @@ class Understander:
         start = time.perf_counter()
         context = context or Context()
         cleaned = normalize_transcript(text)
-        command = self._one(cleaned, context, text)
-        if command.understood and command.layer == "model":
-            if len(parts := clauses(cleaned)) > 1:
-                command = replace(command, decision="refuse", reason=(
-                    f"one command at a time, please: {len(parts)} in one sentence"))  # fmt: skip
-            elif command.intent in DEVICE_INTENTS and (joined := elided(cleaned)):
-                command = self._joined(command, [joined[0], *joined[1]], context)
+        command = self._whole(cleaned, context, text)
+        if command.understood and command.layer == "model" and len(parts := clauses(cleaned)) > 1:
+            command = replace(command, decision="refuse", reason=(
+                f"one command at a time, please: {len(parts)} in one sentence"))  # fmt: skip
         self.last_ms = (time.perf_counter() - start) * 1000
+        return command
+
+    def _whole(self, cleaned: str, context: Context, text: str | None = None) -> Command:
+        """One command with every thing its verb is said for ("turn off the tv and the
+        lamp"): the clause of a sentence of several, or a sentence of one."""
+        command = self._one(cleaned, context, text)
+        if (
+            command.understood
+            and command.layer == "model"
+            and command.intent in DEVICE_INTENTS
+            and (joined := elided(cleaned))
+        ):
+            command = self._joined(command, [joined[0], *joined[1]], context)
         return command
 
     def _joined(self, command: Command, parts: list[str], context: Context) -> Command:
@@ -215,7 +225,7 @@ class Understander:
         said = when(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else None
         if said is None or not said.rest or negated(cleaned):
             return None
-        inner = self._one(said.rest, context)
+        inner = self._whole(said.rest, context)
         if inner.decision != "act" or kind_of(inner.intent) != "control":
             return None
         if said.bare and inner.intent in _LEVEL_INTENTS:
