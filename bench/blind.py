@@ -14,7 +14,8 @@ knows); **ask** (a sensitive target: the policy asks for confirmation before
 anything); **refuse** (not understood, or refused with a reason: "which light?" says why).
 An ``ask`` outcome is also the assistant's own yes/no question before acting on a guess
 (``Command.decision == "ask"``); a question naming exactly the expected command counts as half
-correct. An ``ask`` line answered with a refusal that asks back counts as safe, not correct.
+correct. An ``ask`` line (the writer's careful person would ask back) is correct when the
+assistant asks; answered with a refusal it counts as safe, not correct.
 
 A line expecting ``act`` is **correct** when every command said is done exactly: the same
 service calls, or, for what makes none, the intent, the set of targets and every value said; a reading of a command for later is the timer
@@ -27,7 +28,7 @@ Relative changes ("a bit brighter") compare by their change slots (``brightness_
 
 Run it after exporting the cpu bundles::
 
-    python bench/blind.py [--set blind|blind2] [--models-dir DIR] [--json-out PATH]
+    python bench/blind.py [--set blind|blind2|blind3] [--models-dir DIR] [--json-out PATH]
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def same_command(command: Command, expected: dict[str, Any], home: Home, read) -
             return False
         when = expected["later"]
         if "at" in when:  # a time of day: "07:00|19:00" (no am or pm said) holds either
-            if when["at"] not in str(command.slots.get("at", "")).split("|"):
+            said = set(str(when["at"]).split("|"))  # "07:00|19:00": the label too holds either
+            if not said <= set(str(command.slots.get("at", "")).split("|")):
                 return False
         elif {k: command.slots.get(k) for k in ("hours", "minutes", "seconds")
               if k in command.slots} != when:  # fmt: skip
@@ -150,7 +152,9 @@ def score(lines: list[dict[str, Any]], read_all, home: Home) -> tuple[Counter, l
         counts[f"{want}:{did}"] += 1
         counts["n"] += 1
         correct = False
-        if want == "act" and command.intent == "HassNevermind":  # does nothing, as asked
+        if want == "ask":  # a question a careful person would ask back: asking it is right
+            correct = did == "ask"
+        elif want == "act" and command.intent == "HassNevermind":  # does nothing, as asked
             correct = [c["intent"] for c in expect["commands"]] == ["HassNevermind"]
         elif want == "act" and did in ("act", "ask"):
             wanted = expect["commands"]
@@ -185,8 +189,9 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--json-out", type=Path, default=None)
     parser.add_argument(
-        "--set", default="blind", choices=["blind", "blind2"],
-        help="which blind set (tests/data/<set>/); blind2 was written after blind's first run",
+        "--set", default="blind", choices=["blind", "blind2", "blind3"],
+        help="which blind set (tests/data/<set>/); each was written after the one before had "
+        "been run",
     )  # fmt: skip
     args = parser.parse_args()
     quiet_libraries()

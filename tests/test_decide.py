@@ -76,7 +76,7 @@ def test_a_confident_guess_without_words_for_it_never_acts(
 ) -> None:
     decided = Decider(home).decide(reading(text, intent, targets, confidence=1.0), HERE)
     assert decided.decision == "refuse"
-    assert decided.reason and "guess" in decided.reason
+    assert decided.reason and ("guess" in decided.reason or "how things are" in decided.reason)
 
 
 def test_a_need_said_instead_of_an_action_asks_naming_what_it_would_do(home: Home) -> None:

@@ -31,6 +31,7 @@ from edge_assistant.home.model import Home
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.gazetteer import Gazetteer
 from edge_assistant.understanding.intents import IMPLIED_DOMAIN, Command
+from edge_assistant.understanding.values import find_numbers
 
 Outcome = Literal["act", "ask", "refuse"]
 
@@ -153,7 +154,9 @@ _WHEN = re.compile(
 )
 # Said when a timer's time is changed, not when it is cancelled.
 _DURATION = re.compile(rf"\b(?:\d+|{_NUMBER_WORD}) (?:seconds?|secs?|minutes?|mins?|hours?)\b")
-_CANCEL = re.compile(r"\b(?:cancel|stop|delete|kill|forget|clear|scrap|ditch|end|abort)\b")
+_CANCEL = re.compile(
+    r"\b(?:cancel|stop|delete|kill|forget|clear|scrap|ditch|end|abort|get rid of|remove)\b"
+)
 # Words for everything, said without saying what kind: "turn everything off".
 _EVERYTHING = re.compile(r"\b(?:everything|all of it|the lot|whole lot)\b")
 # Words before a kind of device that name no particular one: "the big light", "all lights".
@@ -183,6 +186,62 @@ _HEDGE = re.compile(
     r"\b(?:or|i dunno|dunno|i don'?t know which|not sure which|i forget which|whichever|"
     r"or something|or whatever)\b"
 )
+# Leaving a thing out ("all the lights except the lamp"): the reading acts on what is named,
+# which is what was meant to be left alone.
+_EXCEPT = re.compile(
+    r"\b(?:except|excepting|apart from|other than|besides|but not|bar the|aside from|"
+    r"save for)\b"
+)
+# Said to someone else, or of what the speaker will do: "let me turn the lamp on for you",
+# "mum can you turn the telly down", "i'll switch it off in a sec".
+_TO_OTHERS = re.compile(
+    _LEAD + r"(?:(?:um|uh|oh|so|okay|ok|right|well|here|yeah|no)\s+)*(?:let me|lemme|i'll|i will|"
+    r"i'm gonna|im gonna|i'm going to|im going to|i am going to|i'm about to|shall i|should i|"
+    r"we'll|we will|we should|you should|you need to|you'd better|are you going to)\b"
+)
+_VOCATIVES = frozenset({
+    "sweetheart", "sweetie", "honey", "darling", "love", "babe", "baby", "mum", "mom", "mummy",
+    "mommy", "mam", "mama", "dad", "daddy", "papa", "kids", "guys", "son", "mate", "dear",
+    "grandma", "grandpa", "nan", "nana", "granny", "gran", "boys", "girls", "children", "sis",
+    "bro", "buddy", "pal", "hun",
+})  # fmt: skip
+# A statement of how a thing is ("the bedroom blinds are stuck halfway again", "the
+# thermostat says twenty"): no request, though it names a thing and a value.
+_STATEMENT = re.compile(
+    _LEAD + r"(?:the|my|our|your|his|her|their|that|this|these|those)\s+(?:[a-z']+\s+){0,3}?"
+    r"(?:is|are|was|were|says|said|keeps|kept|seems|seemed|looks|looked|isn't|aren't|wasn't|"
+    r"won't|doesn't|don't|didn't|has|have|had|went|goes|gets|got|needs|broke)\b"
+)
+_IMPERATIVE = re.compile(
+    r"\b(?:turn|switch|put|set|open|close|shut|start|stop|run|play|pause|dim|lock|unlock|"
+    r"make|bring|raise|lower|send|skip|mute)\b"
+)
+# Who a question about people asks after: without one, "is it cold in the bathroom" is no
+# question about who is there.
+_PEOPLE = re.compile(
+    r"\b(?:anyone|anybody|someone|somebody|who|who's|whos|people|empty|nobody|no one|person|"
+    r"kids|everyone|everybody)\b"
+)
+# The clock and the sky asked about someone else's plans: "what time is your flight".
+_OTHERS_PLANS = re.compile(r"\b(?:your|his|her|their|does|did|was|were)\b")
+# Set a timer only when one is named or asked for: "bakers you have two hours" sets none.
+_REMIND = re.compile(r"\b(?:(?:remind|wake|alert|ping|buzz|tell|call) me|countdown)\b")
+_OFF = re.compile(r"\boff\b")
+_ON = re.compile(r"\bon\b")
+# Numbers that are no value: "one" ("that one"), and those inside a name.
+_NOT_A_VALUE = frozenset({1})
+# Words for the whole home, and words of a name that say only a kind ("the curtains").
+_WHOLE = re.compile(r"\b(?:all|every|everything|everywhere|whole|entire|house|home)\b")
+_GENERIC_NAME = frozenset({
+    "the", "a", "my", "our", "light", "lights", "lamp", "lamps", "lighting", "bulb", "blind",
+    "blinds", "curtain", "curtains", "shade", "shades", "shutter", "shutters", "fan", "fans",
+    "speaker", "tv", "telly", "television", "music", "heating", "heat", "heater", "thermostat",
+    "temperature", "door", "lock", "window", "switch", "plug", "big", "main",
+})  # fmt: skip
+_LAMP = re.compile(r"\blamp\b")
+# Domains whose words people swap ("curtains" for blinds, "heater" for the thermostat): one
+# of them in the speaker's room may be the one meant, though another room's is named so.
+_ONE_KIND = frozenset({"cover", "climate"})
 DEFAULT = DecisionsConfig()
 
 
@@ -215,6 +274,7 @@ class Decider:
         self._names = {d.id: d.name for d in home.devices}
         self._areas = {d.id: d.area for d in home.devices}
         self._domains = {d.id: d.domain for d in home.devices}
+        self._people = {w for p in home.people for w in words_of(p.name)}
         named = [n for group in (home.devices, home.areas, home.floors) for x in group
                  for n in x.spoken_names()]  # fmt: skip
         self._vocab = {w for n in named for w in words_of(n)} | {
@@ -231,6 +291,11 @@ class Decider:
             return replace(command, decision="act") if known else _refuse(command, "no request")
         if negated(text):
             return _refuse(command, "a request not to do something: nothing to do")
+        if (other := self._to_others(text)) is not None:
+            return _refuse(command, f"said to someone else, or of what you will do ('{other}')")
+        if kind_of(command.intent) == "control" and (left := _EXCEPT.search(text)):
+            return _refuse(command, f"'{left.group()}' was said: I cannot leave things out, "
+                           "so name what to act on")  # fmt: skip
         if cut_off(text):
             return _refuse(command, f"only part of a request was heard ('{_tail(text)}')")
         if kind_of(command.intent) == "control" and (when := _WHEN.search(text)):
@@ -240,14 +305,23 @@ class Decider:
             command.intent in ("HassCancelTimer", "HassCancelAllTimers")
             and _DURATION.search(text)
             and not _CANCEL.search(text)
+            and not any(k.startswith("start_") for k in command.slots)  # "the 5 minute timer"
         ):
             return _refuse(command, "a time said: to shorten a timer, say 'take 1 minute off'")
         if (elsewhere := self._elsewhere(text, command)) is not None:
             return replace(command, decision="ask", clarify=self.question(command),
                            reason=f"none of it is in the {elsewhere}")  # fmt: skip
         if command.layer != "model":
-            return replace(command, decision="act")
+            return self._acting(command, text, context)
         return self._model(command, text, context)
+
+    def _acting(self, command: Command, text: str, context: Context) -> Command:
+        """Act, or ask first when the reading is of things elsewhere, said only by a kind."""
+        if kind_of(command.intent) == "control" and (
+            away := self._not_here(text, command, context)
+        ):
+            return replace(command, decision="ask", clarify=self.question(command), reason=away)
+        return replace(command, decision="act")
 
     def thresholds(self, intent: str | None) -> Thresholds:
         return getattr(self.config, kind_of(intent))
@@ -260,6 +334,15 @@ class Decider:
             return _refuse(command, f"not sure what was meant ({intent} at {confidence:.2f})")
         kind = kind_of(intent)
         if kind == "answer":
+            if (
+                intent == "HassGetState"
+                and command.slots.get("domain") == "person"
+                and "name" not in command.slots
+                and not _PEOPLE.search(text)
+            ):
+                return _refuse(command, "not a question about who is where")
+            if intent in _CLOCK_AND_SKY and (others := _OTHERS_PLANS.search(text)):
+                return _refuse(command, f"a question about someone's plans ('{others.group()}')")
             if intent == "HassRespond" or _QUESTION.search(text):
                 return replace(command, decision="act" if confidence >= limits.act else "refuse")
             return _refuse(command, "not said as a question or a request")
@@ -267,10 +350,18 @@ class Decider:
             return _refuse(command, "a question about how things are, not a request")
         if kind == "control" and (said := self._other_kind(text, command)):
             return _refuse(command, f"'{said}' was said, and the reading is of something else")
+        told = _STATEMENT.search(text)
+        if told and _IMPERATIVE.search(text, told.end()):  # "the floors are filthy run the vacuum"
+            told = None
+        if kind == "control" and told and not _NEED.search(text):
+            return _refuse(command, f"said of how things are ('{told.group().strip()}'), not "
+                           "asked")  # fmt: skip
+        if kind == "control" and (against := self._against(text, command)):
+            return _refuse(command, against)
         cue = intent in CUES and bool(CUES[intent].search(text))
         if kind == "timer":
             about_timer = bool(_TIMER_WORD.search(text)) or (
-                intent == "HassStartTimer" and cue
+                intent == "HassStartTimer" and cue and bool(_REMIND.search(text))
             )  # "wake me in ten minutes"
             if cue and about_timer and confidence >= limits.act:
                 return replace(command, decision="act")
@@ -286,7 +377,7 @@ class Decider:
             and confidence >= limits.act
             and self._named(text, command, context)
         ):
-            return replace(command, decision="act")
+            return self._acting(command, text, context)
         if grounded and (cue or _NEED.search(text)) and len(words_of(text)) >= 2:
             return replace(command, decision="ask", clarify=self.question(command))
         missing = "what to do" if not cue else "what to do it to"
@@ -307,6 +398,68 @@ class Decider:
         if _DEICTIC.search(text) and not pointed:
             return False
         return not any(self.gazetteer.matches(text, f) for f in ("area", "floor"))
+
+    def _not_here(self, text: str, command: Command, context: Context) -> str | None:
+        """Why a reading of things elsewhere is a guess worth a question, else None: said by
+        a word for a kind ("the curtains", "the lamp", "the temperature") with no place, none
+        of the targets in the speaker's room, and either several rooms' things or a thing of
+        the same kind in the speaker's room ("close the curtains" in a bedroom with blinds)."""
+        here = context.command_area()
+        if here is None or not command.targets or _WHOLE.search(text):
+            return None
+        if any(self.gazetteer.matches(text, f) for f in ("area", "floor")):
+            return None
+        named = self.gazetteer.matches(text, "device")
+        if any(not set(words_of(text[a:b])) <= _GENERIC_NAME for a, b, _ in named):
+            return None  # "the floor lamp": a name, wherever it is
+        areas = {self._areas.get(t) for t in command.targets}
+        if here in areas:
+            lamp = _LAMP.search(text)
+            if lamp and not any(
+                _LAMP.search(self._names.get(t, "").lower()) for t in command.targets
+            ):
+                return f"no {lamp.group()} in this room"
+            return None
+        if len(areas) > 1:
+            return "things in several rooms, none in this one"
+        domains = {self._domains.get(t) for t in command.targets} & _ONE_KIND
+        if any(d.area == here and d.domain in domains for d in self.home.devices):
+            return f"said of a kind, and the {self._names.get(command.targets[0])} is elsewhere"
+        return None
+
+    def _to_others(self, text: str) -> str | None:
+        """The words that say a sentence is said to someone else ("mum can you …") or of what
+        the speaker will do ("let me …"), else None."""
+        if said := _TO_OTHERS.search(text):
+            return said.group().strip()
+        words = words_of(text)
+        first = next((w for w in words if w not in ("um", "uh", "oh", "hey", "oi")), None)
+        if first is not None and len(words) > 2 and (first in _VOCATIVES or first in self._people):
+            return first
+        return None
+
+    def _against(self, text: str, command: Command) -> str | None:
+        """Why the words speak against a control reading, else None: "off" said to a reading
+        that turns on or sets a level ("turn the lights off we're going up to bed" read as
+        brighter), or a number said that the reading has no value for ("the lamp to blue and
+        fifty percent" read as the colour only)."""
+        intent = command.intent
+        if _OFF.search(text) and (
+            intent in ("HassLightSet", "HassFanSetSpeed", "HassSetPosition")
+            or (intent == "HassTurnOn" and not _ON.search(text))
+        ):
+            return "'off' was said, and the reading does not turn anything off"
+        named = [(a, b) for a, b, _ in self.gazetteer.matches(text, "device")] + [
+            (a, b) for kind in ("area", "floor") for a, b, _ in self.gazetteer.matches(text, kind)
+        ]
+        said = [
+            text[a:b] for a, b, value in find_numbers(text)
+            if value not in _NOT_A_VALUE and not any(s <= a and b <= e for s, e in named)
+        ]  # fmt: skip
+        valued = intent not in _FREE_TEXT
+        if said and valued and not any(_numeric(v) for v in command.slots.values()):
+            return f"'{said[0]}' was said, and the reading has no value for it"
+        return None
 
     def _other_kind(self, text: str, command: Command) -> str | None:
         """A kind of device said that none of the targets is ("turn up the heat" read as a
@@ -349,6 +502,21 @@ class Decider:
 
     def question(self, command: Command) -> str:
         return f"Do you want me to {describe(command, self._names)}?"
+
+
+# Readings whose words are free text that may hold a number ("play 99 red balloons").
+_FREE_TEXT = frozenset({"HassMediaSearchAndPlay", "HassBroadcast", "HassListAddItem",
+                        "HassShoppingListAddItem", "HassListCompleteItem"})  # fmt: skip
+_CLOCK_AND_SKY = frozenset({"HassGetCurrentTime", "HassGetCurrentDate", "HassGetWeather"})
+
+
+def _numeric(value: object) -> bool:
+    """Whether a slot value is a number or a signed change ("up" and "down" are none)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and bool(re.fullmatch(r"[+-]?\d+(?:\.\d+)?", value.strip()))
 
 
 def describe(command: Command, names: dict[str, str]) -> str:

@@ -18,6 +18,7 @@ import re
 from dataclasses import replace
 
 from edge_assistant.home.model import Home
+from edge_assistant.understanding import values
 from edge_assistant.understanding.intents import Command
 
 # (one, other, words that say only the one, words that say only the other)
@@ -38,6 +39,54 @@ _STATE_DOMAINS = {
     "on": ("light", "switch", "fan", "media_player", "climate"), "off": ("light", "switch", "fan",
     "media_player", "climate"),
 }  # fmt: skip
+
+
+_TIMERS = frozenset({
+    "HassStartTimer", "HassCancelTimer", "HassCancelAllTimers", "HassTimerStatus",
+    "HassPauseTimer", "HassUnpauseTimer", "HassIncreaseTimer", "HassDecreaseTimer",
+})  # fmt: skip
+# "the pizza timer", "a laundry timer": the timer's name, as Home Assistant's slot has it.
+_TIMER_NAME = re.compile(r"\b(?:the|my|a|an|that|this|your)\s+([a-z]+)\s+timer\b")
+_NO_NAME = frozenset({
+    "minute", "minutes", "hour", "hours", "second", "seconds", "min", "mins", "other", "first",
+    "last", "new", "current", "running", "old", "one", "two", "three", "four", "five", "six",
+    "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty", "thirty",
+    "forty", "fifty", "sixty", "ninety", "quick", "little", "short", "long", "kitchen's",
+    "same", "next", "only", "whole", "every", "all", "each", "half", "hour's",
+})  # fmt: skip
+# "the 10 minute timer": the timer started for that long (Home Assistant's start_minutes).
+_STARTED_FOR = re.compile(r"\b(\d+|[a-z]+(?: [a-z]+)?) (minute|hour|second)s? timer\b")
+_ALL_TIMERS = re.compile(r"\b(?:all|every|each)(?: (?:of )?(?:the|my))? timers?\b|\btimers\b")
+
+
+def every_timer(command: Command) -> Command:
+    """ "Cancel every timer" is all of them, never a timer called "every" (Home Assistant's
+    template reads it so)."""
+    text = command.text.lower()
+    name = str(command.slots.get("name", "")).lower()
+    if command.intent == "HassCancelTimer" and (
+        _ALL_TIMERS.search(text) or name in ("every", "all", "each")
+    ):
+        return replace(command, intent="HassCancelAllTimers", slots={})
+    return command
+
+
+def _timer_said(command: Command, text: str) -> Command:
+    """A timer's name, the time it was started for, or "every timer", as the words say them
+    where the model's reading has none ("cancel every timer" is all of them, never a timer
+    called "every")."""
+    command = every_timer(command)
+    slots = dict(command.slots)
+    intent = command.intent
+    if "name" not in slots and (named := _TIMER_NAME.search(text)):
+        word = named.group(1)
+        if word not in _NO_NAME and values.parse_number(word) is None:
+            slots["name"] = word
+    if intent != "HassStartTimer" and (started := _STARTED_FOR.search(text)):
+        amount = values.parse_number(started.group(1))
+        if amount is not None and "start_minutes" not in slots and "start_hours" not in slots:
+            slots[f"start_{started.group(2)}s"] = amount
+    return replace(command, slots=slots)
 
 
 def reconciled(command: Command, home: Home) -> Command:
@@ -65,6 +114,8 @@ def reconciled(command: Command, home: Home) -> Command:
         if things:
             kept = {k: v for k, v in slots.items() if k != "domain"}
             command = replace(command, targets=things, slots=kept)
+    if command.intent in _TIMERS:
+        command = _timer_said(command, text)
     domains = {home.device(t).domain for t in command.targets}
     if command.intent == "HassSetPosition" and domains == {"fan"}:
         slots = dict(command.slots)

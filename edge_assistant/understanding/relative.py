@@ -66,12 +66,13 @@ _NUMBER_WORDS = (
 )
 # "too" is how a recognizer writes "to" before a number ("dim the lights too 30").
 _TO_LEVEL = re.compile(
-    r"\b(?:to|at|too)\s+(?:about |around |roughly )?"
+    r"(?:\b(?:to|at|too)|(?<!by )\blike)\s+(?:about |around |roughly )?"
     rf"(?:\d|(?:{_NUMBER_WORDS})\b|[a-z]+ ?(?:percent|%|degrees?))"
 )
 _COUPLE = re.compile(r"\ba couple(?: of)?\b")
 _FEW = re.compile(r"\ba few\b")
-_ONE_DEGREE = re.compile(r"\b(?:a|one) degree\b")
+_ONE_DEGREE = re.compile(r"\b(?<!half )(?:a|one) degree\b")
+_HALF_DEGREE = re.compile(r"\bhalf (?:a|of a) degree\b")
 _VOLUME = re.compile(
     r"\b(?:volume|loud|louder|quiet|quieter|softer|turn (?:\w+ ){0,3}?(?:up|down)|"
     r"(?:up|down) the (?:volume|sound|music|tv|telly))\b"
@@ -80,6 +81,21 @@ _VOLUME = re.compile(
 _LIGHT_UP = re.compile(r"(?:^|\b(?:you|please|and|to|then)\s)light (?:\w+ ){0,3}?up\b")
 # "on" and "off" alone are no direction: "turn the lights on" is no change.
 _ON_OFF = re.compile(r"\b(?:turn|switch|put|flip) (?:\w+ ){0,3}?(?:on|off)\b")
+
+
+# A level at an end of the range, said as a level: "up to full", "max", "all the way down".
+_END = re.compile(
+    r"\b(?:(?:to|at|up to|on) (?:full|max|maximum|the max|full whack|full blast|100 percent)|"
+    r"full (?:brightness|power|blast|whack|volume|speed)|(?:as (?:bright|loud|fast) as "
+    r"(?:it goes|possible))|all the way (?:up|open)|(?P<down>all the way (?:down|closed?)))\b"
+)
+# The absolute slot and intent a level at an end sets, per domain.
+END_LEVEL = {
+    "light": ("brightness", "HassLightSet"),
+    "media_player": ("volume_level", "HassSetVolume"),
+    "cover": ("position", "HassSetPosition"),
+    "fan": ("percentage", "HassFanSetSpeed"),
+}
 
 
 def direction(text: str) -> str | None:
@@ -99,6 +115,8 @@ def amount(text: str) -> float | None:
         return 2
     if _FEW.search(text):
         return 3
+    if _HALF_DEGREE.search(text):
+        return 0.5
     if _ONE_DEGREE.search(text):
         return 1
     numbers = values.find_numbers(text)
@@ -132,7 +150,8 @@ def change_in(text: str, domain: str) -> str | float | None:
 
 def apply_change(command: Command, home: Home) -> Command:
     """``command`` as a relative change when its words say one for its targets (all of one
-    domain); otherwise unchanged."""
+    domain), or as the level at an end ("up to full", "all the way down"); otherwise
+    unchanged."""
     if not command.understood or command.intent not in REWRITABLE or not command.targets:
         return command
     if command.layer == "templates" and command.intent not in QUANTITY_INTENTS:
@@ -143,6 +162,16 @@ def apply_change(command: Command, home: Home) -> Command:
     domain = domains.pop()
     if domain not in QUANTITY:
         return command
+    if (end := _END.search(command.text.lower())) and domain in END_LEVEL:
+        slot, intent = END_LEVEL[domain]
+        level = 0 if end.group("down") else 100
+        if level == 0 and domain == "light":
+            return command  # the lowest a light goes is not said: no guess
+        slots = {k: v for k, v in command.slots.items() if k not in ABSOLUTE}
+        slots.pop("state", None)
+        for change in CHANGE_SLOTS:
+            slots.pop(change, None)
+        return replace(command, intent=intent, slots={**slots, slot: level})
     change = change_in(command.text, domain)
     if change is None:
         return command

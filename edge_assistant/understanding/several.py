@@ -84,6 +84,13 @@ _LEAD_VERB = re.compile(
     rf"(?P<verb>(?:{'|'.join(VERBS)})(?:\s+(?:on|off|up|down|out))?)\b\s*",
     re.IGNORECASE,
 )
+# What follows "and" when it joins values, not things: "and a half", "and fifty percent".
+_NUMBERISH = re.compile(
+    r"(?:a |an )?(?:half|quarter|\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\b)",
+    re.IGNORECASE,
+)
 _PARTICLE = re.compile(r"\s(on|off|up|down|out)$", re.IGNORECASE)
 # "and", or a comma before a determiner: "the fan, the tv and the lamp" (not "70, no, 60").
 _AND = re.compile(
@@ -101,8 +108,8 @@ def elided(text: str) -> tuple[str, list[str]] | None:
         return None
     verb = lead.group("verb")
     things = [t.strip(" ,;.") for t in _AND.split(text[lead.end() :])]
-    if len(things) < 2 or not all(things):
-        return None
+    if len(things) < 2 or not all(things) or any(_NUMBERISH.match(t) for t in things[1:]):
+        return None  # "twenty two and a half", "blue and fifty percent": values, no things
     particle = _PARTICLE.search(things[-1])
     if particle and " " not in verb:  # "turn the tv and the lights off": off for each
         things = [t if _PARTICLE.search(t) else f"{t} {particle.group(1)}" for t in things]

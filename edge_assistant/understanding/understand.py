@@ -17,7 +17,7 @@ from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
 from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
 from edge_assistant.understanding.needs import as_state_question, need_command
-from edge_assistant.understanding.reconcile import reconciled
+from edge_assistant.understanding.reconcile import every_timer, reconciled
 from edge_assistant.understanding.relative import apply_change
 from edge_assistant.understanding.resolver import Resolver
 from edge_assistant.understanding.several import clauses, elided
@@ -52,8 +52,12 @@ def lamps_only(command: Command, home: Home) -> Command:
     return replace(command, targets=lamps)
 
 
+_SPLIT_UN = re.compile(r"\bun (pause|mute|lock|plug)\b", re.IGNORECASE)
+
+
 def normalize_transcript(text: str) -> str:
     cleaned = " ".join(text.split()).replace("1/2", "half")
+    cleaned = _SPLIT_UN.sub(r"un\1", cleaned)  # "un pause", "un mute": a recognizer's split
     cleaned = _OF_AFTER_VERB.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} off", cleaned)
     return _OF_AT_END.sub(
         lambda m: "off" + (m.group(1) or ""), cleaned
@@ -209,6 +213,10 @@ class Understander:
         command = self._read(asked or cleaned, context, text)
         if asked:
             command = replace(command, text=text)
+        elif command.intent == "HassStartTimer" and "conversation_command" in command.slots:
+            command = self._for_later(command, context)
+            if command.decision is not None:
+                return replace(command, text=text)
         elif command.intent != "HassStartTimer" and (later := self._later(cleaned, context)):
             return replace(later, text=text)
         command = self.decider.decide(command, context)
@@ -234,12 +242,34 @@ class Understander:
         return Command(text=cleaned, intent="HassStartTimer", slots=slots,
                        confidence=inner.confidence, layer=inner.layer, decision="act")  # fmt: skip
 
+    def _for_later(self, command: Command, context: Context) -> Command:
+        """Home Assistant's reading of "<anything> in <a while>" as a command for later,
+        kept only when the command is one this assistant would do now ("turn off the tv in
+        ten minutes"). "Wake me in ten minutes" is a timer that rings; "announce lights out
+        in ten minutes" is an announcement now that says so; "dinner's in ten minutes" and
+        "i'll call you back in ten minutes" are no request."""
+        said = str(command.slots["conversation_command"])
+        inner = self._whole(said, context)
+        if inner.decision == "act" and inner.intent == "HassBroadcast":
+            rest = command.text.replace(said, " ", 1).strip()
+            first = command.text.startswith(said)
+            parts = [str(inner.slots.get("message", "")), rest]
+            message = " ".join(parts if first else parts[::-1]).strip()
+            return replace(inner, slots={**inner.slots, "message": message})
+        if inner.decision == "act" and kind_of(inner.intent) == "control":
+            return replace(command, decision="act", confidence=inner.confidence)
+        if _RINGS.fullmatch(said.strip()):
+            slots = {k: v for k, v in command.slots.items() if k != "conversation_command"}
+            return replace(command, slots=slots)  # decided as a timer
+        return replace(command, intent=None, decision="refuse", reason=(
+            f"'{_short(said)}' is no command I can do later"))  # fmt: skip
+
     def _read(self, cleaned: str, context: Context, text: str) -> Command:
         if not cleaned or len(cleaned) > MAX_CHARS:
             reason = "empty transcript" if not cleaned else f"longer than {MAX_CHARS} characters"
             command = Command(text=text, intent=None, reason=reason)
         elif (matched := self.templates.match(cleaned, context)) is not None:
-            command = self.resolver.from_slots(cleaned, matched.intent, matched.slots)
+            command = every_timer(self.resolver.from_slots(cleaned, matched.intent, matched.slots))
             if matched.intent == "HassRespond":
                 command = replace(command, response=matched.response)
         else:
@@ -251,6 +281,17 @@ class Understander:
             command = reconciled(self._in_area_said(command), self.resolver.home)
         command = lamps_only(command, self.resolver.home)
         return apply_change(command, self.resolver.home)
+
+
+# A timer that rings, said as a command for later: "wake me in ten minutes".
+_RINGS = re.compile(
+    r"(?:(?:please|can you|could you|just)\s+)*(?:wake|remind|tell|alert|ping|buzz|call|"
+    r"give) me(?: up)?(?: please)?"
+)
+
+
+def _short(text: str, chars: int = 40) -> str:
+    return text if len(text) <= chars else text[:chars] + " …"
 
 
 def _refuse_joined(command: Command, why: str) -> Command:
