@@ -262,7 +262,7 @@ class Understander:
             slots = {k: v for k, v in command.slots.items() if k != "conversation_command"}
             return replace(command, slots=slots)  # decided as a timer
         return replace(command, intent=None, decision="refuse", reason=(
-            f"'{_short(said)}' is no command I can do later"))  # fmt: skip
+            f"'{_short(said)}': only a command to the home's devices can be done later"))  # fmt: skip
 
     def _read(self, cleaned: str, context: Context, text: str) -> Command:
         if not cleaned or len(cleaned) > MAX_CHARS:
