@@ -95,5 +95,9 @@ def test_blind_bench_scores_what_would_be_done(models_dir: Path, tmp_path: Path)
     assert len(rows) == 2 * lines
     assert all(r["outcome"] == "act" for r in rows if r["wrong"])
     asked = [r for r in rows if r["outcome"] == "ask" and r["correct"]]
-    assert all(r["correct"] == 0.5 for r in asked)  # a right question counts half
+    # a right question about a request counts half; asking back on an ask line is right
+    assert all(r["correct"] == (1 if r["expect"]["do"] == "ask" else 0.5) for r in asked)
+    assert not any(
+        r["correct"] for r in rows if r["expect"]["do"] == "ask" and r["outcome"] != "ask"
+    )
     assert not any(r["correct"] for r in rows if r["set"] == "non_commands")

@@ -249,15 +249,20 @@ def test_the_templates_use_the_satellites_area(understander: Understander) -> No
 
 def test_a_whole_home_action_is_never_the_models_guess() -> None:
     """The model may read a device it does not know as "every light"; without a word for the
-    whole home that is not understood, never every light in the house."""
+    whole home that is never every light in the house: the lights where you are ("lower the
+    lights by 20 percent"), as Home Assistant reads a satellite's command, and not understood
+    where no room is known. (The decision then refuses "put the telly on" read as lights:
+    the TV was said.)"""
     from edge_assistant.understanding.resolver import Prediction, Resolver
 
     resolver = Resolver(HOME)
     everywhere = Prediction("HassTurnOn", 0.99, "light", "none", [])
     here = Context(satellite_area="living_room")
-    guess = resolver.resolve("put the telly on", everywhere, here)
-    assert guess.intent is None and guess.targets == ()
-    assert guess.reason == "which light? say where, or 'all' for the whole home"
+    guess = resolver.resolve("lower the lights", everywhere, here)
+    assert set(guess.targets) == {"living_ceiling", "floor_lamp"}
+    nowhere = resolver.resolve("lower the lights", everywhere, Context())
+    assert nowhere.intent is None and nowhere.targets == ()
+    assert nowhere.reason == "which light? say where, or 'all' for the whole home"
     asked = resolver.resolve("turn on all the lights", everywhere, here)
     assert len(asked.targets) == sum(d.domain == "light" for d in HOME.devices)
 
@@ -337,6 +342,11 @@ def test_a_command_for_a_time_is_a_timer_that_does_it_then(understander: Underst
         ("i'll call you back in ten minutes", "living_room", "refuse", None, None, {}),
         ("what time is your flight", "living_room", "refuse", None, None, {}),
         ("is it cold in the bathroom", "living_room", "refuse", None, None, {}),
+        ("would you like the lamp on", "living_room", "refuse", None, None, {}),
+        ("put the telly on channel", "living_room", "refuse", None, None, {}),
+        ("lights at thirty percent and the telly off", "living_room", "refuse", None, None, {}),
+        ("turn the other light on", "living_room", "ask", "HassTurnOn", None, {}),
+        ("turn on the lights in there", "living_room", "ask", "HassTurnOn", None, {}),
         # a kind said with no place, for things elsewhere: ask first
         ("set the temperature to 20", "bedroom", "ask", "HassClimateSetTemperature",
          ("thermostat", "office_heater"), {}),
@@ -352,6 +362,16 @@ def test_a_command_for_a_time_is_a_timer_that_does_it_then(understander: Underst
         ("thermostat up by half a degree", "living_room", "act", "HassClimateSetTemperature",
          ("thermostat",), {"temperature_change": 0.5}),
         ("un pause the tv", "living_room", "act", "HassMediaUnpause", ("tv",), {}),
+        ("turn the lights of in the office", "living_room", "act", "HassTurnOff",
+         ("desk_lamp",), {}),
+        ("lower the lights by 20 percent", "living_room", "act", "HassLightSet",
+         ("living_ceiling", "floor_lamp"), {"brightness_change": -20}),
+        ("office heater to eighteen", "living_room", "act", "HassClimateSetTemperature",
+         ("office_heater",), {"temperature": 18}),
+        ("the hallway light needs to go on", "living_room", "act", "HassTurnOn",
+         ("hall_light",), {}),
+        ("turn off the tv and the lamp", "living_room", "act", "HassTurnOff",
+         ("tv", "floor_lamp"), {}),
         # timers: names, what a timer was started for, every timer, a timer that rings
         ("set a pizza timer for 12 minutes", "kitchen", "act", "HassStartTimer", (),
          {"name": "pizza", "minutes": 12}),

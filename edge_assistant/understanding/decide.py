@@ -197,7 +197,8 @@ _EXCEPT = re.compile(
 _TO_OTHERS = re.compile(
     _LEAD + r"(?:(?:um|uh|oh|so|okay|ok|right|well|here|yeah|no)\s+)*(?:let me|lemme|i'll|i will|"
     r"i'm gonna|im gonna|i'm going to|im going to|i am going to|i'm about to|shall i|should i|"
-    r"we'll|we will|we should|you should|you need to|you'd better|are you going to)\b"
+    r"we'll|we will|we should|you should|you need to|you'd better|are you going to|"
+    r"would you like|do you want the|do you want it|you want the|want me to)\b"
 )
 _VOCATIVES = frozenset({
     "sweetheart", "sweetie", "honey", "darling", "love", "babe", "baby", "mum", "mom", "mummy",
@@ -216,6 +217,19 @@ _IMPERATIVE = re.compile(
     r"\b(?:turn|switch|put|set|open|close|shut|start|stop|run|play|pause|dim|lock|unlock|"
     r"make|bring|raise|lower|send|skip|mute)\b"
 )
+# The level slots of each level intent, and level words that are no number.
+_LEVEL_SLOTS = {
+    "HassLightSet": ("brightness",), "HassClimateSetTemperature": ("temperature",),
+    "HassSetPosition": ("position",), "HassSetVolume": ("volume_level",),
+    "HassFanSetSpeed": ("percentage",),
+}  # fmt: skip
+_LEVEL_WORD = re.compile(r"\b(?:half|halfway|full|max|maximum|quarter)\b")
+_COVER_CUES = {
+    "HassTurnOn": re.compile(r"\b(?:up|raise|lift)\b"),
+    "HassTurnOff": re.compile(r"\b(?:down|lower|drop)\b"),
+}
+# A thing's need said as a request: "the hallway light needs to go on".
+_NEEDS_TO = re.compile(r"\b(?:needs? to (?:go|be|come)|should be|ought to be|has to be)\b")
 # Who a question about people asks after: without one, "is it cold in the bathroom" is no
 # question about who is there.
 _PEOPLE = re.compile(
@@ -239,6 +253,9 @@ _GENERIC_NAME = frozenset({
     "temperature", "door", "lock", "window", "switch", "plug", "big", "main",
 })  # fmt: skip
 _LAMP = re.compile(r"\blamp\b")
+_JOINS = re.compile(r"\b(?:and|plus|as well as)\b|,")
+# Words that point at a thing or a place the words do not name: "the other light", "in there".
+_VAGUE = re.compile(r"\b(?:the other (?:one|\w+)|(?:in|out|over|up|down) there)\b")
 # Domains whose words people swap ("curtains" for blinds, "heater" for the thermostat): one
 # of them in the speaker's room may be the one meant, though another room's is named so.
 _ONE_KIND = frozenset({"cover", "climate"})
@@ -321,6 +338,9 @@ class Decider:
             away := self._not_here(text, command, context)
         ):
             return replace(command, decision="ask", clarify=self.question(command), reason=away)
+        if kind_of(command.intent) == "control" and (vague := _VAGUE.search(text)):
+            return replace(command, decision="ask", clarify=self.question(command),
+                           reason=f"'{vague.group()}' does not say which")  # fmt: skip
         return replace(command, decision="act")
 
     def thresholds(self, intent: str | None) -> Thresholds:
@@ -351,14 +371,14 @@ class Decider:
         if kind == "control" and (said := self._other_kind(text, command)):
             return _refuse(command, f"'{said}' was said, and the reading is of something else")
         told = _STATEMENT.search(text)
-        if told and _IMPERATIVE.search(text, told.end()):  # "the floors are filthy run the vacuum"
-            told = None
+        if told and (_IMPERATIVE.search(text, told.end()) or _NEEDS_TO.search(text)):
+            told = None  # "the floors are filthy run the vacuum", "… needs to go on"
         if kind == "control" and told and not _NEED.search(text):
             return _refuse(command, f"said of how things are ('{told.group().strip()}'), not "
                            "asked")  # fmt: skip
         if kind == "control" and (against := self._against(text, command)):
             return _refuse(command, against)
-        cue = intent in CUES and bool(CUES[intent].search(text))
+        cue = (intent in CUES and bool(CUES[intent].search(text))) or self._cued(text, command)
         if kind == "timer":
             about_timer = bool(_TIMER_WORD.search(text)) or (
                 intent == "HassStartTimer" and cue and bool(_REMIND.search(text))
@@ -416,7 +436,7 @@ class Decider:
         if here in areas:
             lamp = _LAMP.search(text)
             if lamp and not any(
-                _LAMP.search(self._names.get(t, "").lower()) for t in command.targets
+                d.area == here and _LAMP.search(d.name.lower()) for d in self.home.devices
             ):
                 return f"no {lamp.group()} in this room"
             return None
@@ -426,6 +446,22 @@ class Decider:
         if any(d.area == here and d.domain in domains for d in self.home.devices):
             return f"said of a kind, and the {self._names.get(command.targets[0])} is elsewhere"
         return None
+
+    def _cued(self, text: str, command: Command) -> bool:
+        """Words that say the action for these targets beyond the intent's cues: a level said
+        to a level intent ("office heater to eighteen": the value is in the words, checked by
+        ``_against``), "up" and "down" said to blinds."""
+        domains = {self._domains.get(t) for t in command.targets}
+        kinds = [k for words, k in _KIND_DOMAINS if words.search(text)]
+        if any(not k & domains for k in kinds):
+            return False  # "lights at thirty percent and the telly off" read as the volume
+        if command.intent in _LEVEL_SLOTS and any(
+            _numeric(command.slots.get(k)) for k in _LEVEL_SLOTS[command.intent]
+        ):
+            return bool(find_numbers(text)) or bool(_LEVEL_WORD.search(text))
+        if domains == {"cover"} and command.intent in _COVER_CUES:
+            return bool(_COVER_CUES[command.intent].search(text))
+        return False
 
     def _to_others(self, text: str) -> str | None:
         """The words that say a sentence is said to someone else ("mum can you …") or of what
@@ -449,7 +485,13 @@ class Decider:
             or (intent == "HassTurnOn" and not _ON.search(text))
         ):
             return "'off' was said, and the reading does not turn anything off"
-        named = [(a, b) for a, b, _ in self.gazetteer.matches(text, "device")] + [
+        devices = self.gazetteer.matches(text, "device")
+        domains = {self._domains.get(t) for t in command.targets}
+        joined = bool(_JOINS.search(text))  # "the tv and the lamp": each thing read after
+        for _, _, device in devices:
+            if not joined and device.id not in command.targets and device.domain not in domains:
+                return f"the {device.name} was said, and the reading is of something else"
+        named = [(a, b) for a, b, _ in devices] + [
             (a, b) for kind in ("area", "floor") for a, b, _ in self.gazetteer.matches(text, kind)
         ]
         said = [

@@ -300,7 +300,14 @@ class Resolver:
                 [d for d in self.home.devices if _fits(d, wanted)] if kind != "none" else []
             )
             if p.intent in ACTING and len(everywhere) > 1 and not _WHOLE_HOME.search(text):
-                raise NotUnderstood(f"which {kind}? say where, or 'all' for the whole home")
+                # no place said: the ones where you are ("lower the lights by 20 percent"), as
+                # Home Assistant reads a satellite's command; else which is not known
+                here = context.command_area()
+                in_here = [d for d in everywhere if d.area == here]
+                if not in_here or here is None:
+                    raise NotUnderstood(f"which {kind}? say where, or 'all' for the whole home")
+                slots["area"] = self.home.area(here).name
+                return in_here
             return everywhere  # "lock the door" in a home with one lock: that lock
         return [d for d in self.home.devices if d.area in areas and _fits(d, wanted)]
 

@@ -31,6 +31,11 @@ MAX_CHARS = 500
 _OF_AFTER_VERB = re.compile(r"\b(turn|switch|shut|turned|switched)( it| them)? of\b")
 _VERB = re.compile(r"\b(turn|switch|shut|flip|put)\b")
 _OF_AT_END = re.compile(r"\bof( (pls|please|now|thanks|thank you))?$")
+# "turn the lights of in the office": "of" after the thing, before a place or the end.
+_OF_AFTER_THING = re.compile(
+    r"\b(turn|switch|shut|flip)((?: [a-z']+){1,4}) of\b(?= (?:in|on|at|for|please|pls|now|"
+    r"then|and|downstairs|upstairs|everywhere|in here|out there)\b)"
+)
 
 
 _LEVEL_INTENTS = frozenset({
@@ -59,6 +64,7 @@ def normalize_transcript(text: str) -> str:
     cleaned = " ".join(text.split()).replace("1/2", "half")
     cleaned = _SPLIT_UN.sub(r"un\1", cleaned)  # "un pause", "un mute": a recognizer's split
     cleaned = _OF_AFTER_VERB.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} off", cleaned)
+    cleaned = _OF_AFTER_THING.sub(lambda m: f"{m.group(1)}{m.group(2)} off", cleaned)
     return _OF_AT_END.sub(
         lambda m: "off" + (m.group(1) or ""), cleaned
     )  # a transcript longer than this is not a command; refuse, do not truncate
