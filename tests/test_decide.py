@@ -270,3 +270,24 @@ def test_unsure_between_things_asks(home: Home) -> None:
     assert (
         decided.decision == "ask" and decided.clarify == "Do you want me to turn on the Thermostat?"
     )
+
+
+def test_a_device_said_that_the_reading_is_not_never_acts(home: Home) -> None:
+    """ "put the telly on channel" read as the living room's lights: the TV was said."""
+    lights = reading("put the telly on channel", "HassTurnOn", ("living_ceiling", "floor_lamp"),
+                     0.99, area="Living Room", domain="light")  # fmt: skip
+    decided = Decider(home).decide(lights, HERE)
+    assert decided.decision == "refuse" and "TV" in (decided.reason or "")
+
+
+def test_a_question_about_a_thing_must_name_it(home: Home) -> None:
+    """A state question read of things the words do not name is no question about them."""
+    sensor = reading("what are you watching", "HassGetState", ("hall_sensor",), 0.99,
+                     domain="binary_sensor")  # fmt: skip
+    assert Decider(home).decide(sensor, HERE).decision == "refuse"
+    sprinkler = reading("are the garden lights still on", "HassGetState", ("sprinkler",), 0.99,
+                        area="Garden", domain="switch", state="on")  # fmt: skip
+    assert Decider(home).decide(sprinkler, HERE).decision == "refuse"
+    lights = reading("are the garden lights still on", "HassGetState", ("garden_lights",), 0.99,
+                     name="Garden Lights", state="on")  # fmt: skip
+    assert Decider(home).decide(lights, HERE).decision == "act"

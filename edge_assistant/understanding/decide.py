@@ -86,7 +86,9 @@ _CUE = {
     "HassMediaPause": r"pause|paws|stop|hold|freeze|halt|shush|hush|silence",
     "HassMediaUnpause": r"resume|unpause|play|continue|carry on|keep (?:going|playing)|"
     r"back on|start|restart",
-    "HassMediaNext": r"next|skip|forward|another|change",
+    "HassMediaNext": r"next (?:song|track|one|episode|chapter|video|tune|thing|please|pls)|"
+    r"^next|next$|skip|forward|another (?:song|track|one|tune)|"
+    r"change (?:the |this )?(?:song|track|tune|music)",
     "HassMediaPrevious": r"previous|back|last|again|replay|rewind|before|earlier",
     "HassSetVolume": r"volume|loud|louder|quiet|quieter|softer|\d+|max|down|up|turn",
     "HassSetVolumeRelative": r"volume|loud|louder|quiet|quieter|softer|down|up",
@@ -168,6 +170,7 @@ _GENERIC = frozenset({
     "and", "or", "to", "turn", "switch", "shut", "put", "set", "dim", "open", "close", "start",
     "stop", "kill", "lower", "raise", "pause", "play", "mute", "whole", "entire", "room's",
     "house", "home", "house's", "front", "back", "just", "only", "cold", "warm", "bright",
+    "next", "last", "previous", "current", "same", "new",
 })  # fmt: skip
 # A yes/no question about how things are ("is that on"): never a request to change them.
 _YES_NO = re.compile(_LEAD + r"(?:is|are|was|were|did|does|has|have|had|isn'?t|aren'?t)\b")
@@ -180,6 +183,7 @@ _KIND_DOMAINS = (
     (re.compile(r"\b(?:tv|telly|television|speaker|music|radio|song|track)\b"),
      {"media_player"}),
     (re.compile(r"\b(?:blinds?|curtains?|shades?|shutters?)\b"), {"cover"}),
+    (re.compile(r"\b(?:vacuum|hoover|roomba)\b"), {"vacuum"}),
 )  # fmt: skip
 # Unsure between things: "the heating or the fan, i dunno".
 _HEDGE = re.compile(
@@ -230,6 +234,39 @@ _COVER_CUES = {
 }
 # A thing's need said as a request: "the hallway light needs to go on".
 _NEEDS_TO = re.compile(r"\b(?:needs? to (?:go|be|come)|should be|ought to be|has to be)\b")
+# The words an answer must be asked with: "is it bin day tomorrow" asks no date.
+_ASKED_BY = {
+    "HassGetCurrentTime": re.compile(r"\b(?:time|how late|o'?clock)\b"),
+    "HassGetCurrentDate": re.compile(
+        r"\b(?:date|what day|which day|day is it|day of the (?:week|month)|today's|"
+        r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) today)\b"
+    ),
+    "HassGetWeather": re.compile(
+        r"\b(?:weather|whether|forecast|rain|raining|rainy|sunny|sun|snow|snowing|wind|windy|"
+        r"umbrella|coat|jacket|outside|out there|storm|stormy|cloudy|fog|foggy|frost|sunscreen|"
+        r"hail|drizzle)\b"
+    ),
+}
+_ASKED_ABOUT = {"HassGetCurrentTime": "the time", "HassGetCurrentDate": "the date",
+                "HassGetWeather": "the weather"}  # fmt: skip
+_LIST = re.compile(r"\blists?\b")
+# Something to play put on a player: "stick on peppa pig", not "put on the tv".
+_PUT_ON = re.compile(
+    r"\b(?:put|stick|pop|throw|chuck|whack) on (?!(?:the|my|a|our|that|this|it|tv|telly|"
+    r"television|speaker|music|radio)\b)[a-z]"
+)
+# Someone else's things: "your heating bills", "your lights".
+_YOURS = re.compile(
+    r"\byour (?:\w+ )?(?:heating|lights?|lamps?|tv|telly|music|fan|blinds|curtains|door|"
+    r"thermostat|heater|speaker|bills?)\b"
+)
+# "in the loo": a place said; those words are no place.
+_PLACE = re.compile(r"\b(?:in|into) the ([a-z']+)(?=$| (?:please|now|pls|thanks|for me)\b)")
+_NOT_PLACES = frozenset({
+    "morning", "evening", "afternoon", "night", "house", "home", "moment", "dark", "way",
+    "end", "meantime", "middle", "room", "place", "flat", "world", "air", "background",
+    "corner", "window", "same", "mood", "light", "lights", "garden", "first",
+})  # fmt: skip
 # Who a question about people asks after: without one, "is it cold in the bathroom" is no
 # question about who is there.
 _PEOPLE = re.compile(
@@ -363,6 +400,10 @@ class Decider:
                 return _refuse(command, "not a question about who is where")
             if intent in _CLOCK_AND_SKY and (others := _OTHERS_PLANS.search(text)):
                 return _refuse(command, f"a question about someone's plans ('{others.group()}')")
+            if intent in _ASKED_BY and not _ASKED_BY[intent].search(text):
+                return _refuse(command, f"not asked about {_ASKED_ABOUT[intent]}")
+            if intent == "HassGetState" and (why := self._not_about(text, command)):
+                return _refuse(command, why)
             if intent == "HassRespond" or _QUESTION.search(text):
                 return replace(command, decision="act" if confidence >= limits.act else "refuse")
             return _refuse(command, "not said as a question or a request")
@@ -376,7 +417,9 @@ class Decider:
         if kind == "control" and told and not _NEED.search(text):
             return _refuse(command, f"said of how things are ('{told.group().strip()}'), not "
                            "asked")  # fmt: skip
-        if kind == "control" and (against := self._against(text, command)):
+        if kind == "control" and (
+            against := self._against(text, command) or self._against_more(text, command)
+        ):
             return _refuse(command, against)
         cue = (intent in CUES and bool(CUES[intent].search(text))) or self._cued(text, command)
         if kind == "timer":
@@ -447,6 +490,23 @@ class Decider:
             return f"said of a kind, and the {self._names.get(command.targets[0])} is elsewhere"
         return None
 
+    def _not_about(self, text: str, command: Command) -> str | None:
+        """Why a question about a thing's state is not about the things read, else None: no
+        thing, place or kind named ("what are you watching"), a kind said that they are not
+        ("are the garden lights still on" read as the sprinkler), or nothing to ask about."""
+        if command.slots.get("domain") == "person":
+            return None
+        if not command.targets:
+            return "no thing or person to ask about"
+        named = self.gazetteer.matches(text, "device")
+        if named and not any(d.id in command.targets for _, _, d in named):
+            return f"the {named[0][2].name} was said, and the question read is about another"
+        if not (self._grounded(text, command, Context()) and not _LIST.search(text)):
+            return "no thing or place named to ask about"
+        if said := self._other_kind(text, command):
+            return f"'{said}' was said, and the question read is about something else"
+        return None
+
     def _cued(self, text: str, command: Command) -> bool:
         """Words that say the action for these targets beyond the intent's cues: a level said
         to a level intent ("office heater to eighteen": the value is in the words, checked by
@@ -455,8 +515,11 @@ class Decider:
         kinds = [k for words, k in _KIND_DOMAINS if words.search(text)]
         if any(not k & domains for k in kinds):
             return False  # "lights at thirty percent and the telly off" read as the volume
-        if command.intent in _LEVEL_SLOTS and any(
-            _numeric(command.slots.get(k)) for k in _LEVEL_SLOTS[command.intent]
+        named = bool(self.gazetteer.matches(text, "device")) or bool(kinds)
+        if (
+            command.intent in _LEVEL_SLOTS
+            and named  # "one hundred and eighty" alone is no volume
+            and any(_numeric(command.slots.get(k)) for k in _LEVEL_SLOTS[command.intent])
         ):
             return bool(find_numbers(text)) or bool(_LEVEL_WORD.search(text))
         if domains == {"cover"} and command.intent in _COVER_CUES:
@@ -472,6 +535,22 @@ class Decider:
         first = next((w for w in words if w not in ("um", "uh", "oh", "hey", "oi")), None)
         if first is not None and len(words) > 2 and (first in _VOCATIVES or first in self._people):
             return first
+        return None
+
+    def _against_more(self, text: str, command: Command) -> str | None:
+        """More words against a control reading: something to play said to a reading that
+        only turns a player on ("stick on peppa pig on the television"), someone else's
+        things ("save 30 percent on your heating bills"), a place this home does not have
+        ("pop the light on in the loo")."""
+        domains = {self._domains.get(t) for t in command.targets}
+        if command.intent == "HassTurnOn" and "media_player" in domains and _PUT_ON.search(text):
+            return "something to play was said: say 'play …'"
+        if yours := _YOURS.search(text):
+            return f"'{yours.group()}' is not this home's"
+        for place in _PLACE.finditer(text):
+            word = place.group(1)
+            if word not in self._vocab and word not in _NOT_PLACES:
+                return f"no place called '{word}' in this home"
         return None
 
     def _against(self, text: str, command: Command) -> str | None:

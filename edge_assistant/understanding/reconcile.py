@@ -59,6 +59,73 @@ _STARTED_FOR = re.compile(r"\b(\d+|[a-z]+(?: [a-z]+)?) (minute|hour|second)s? ti
 _ALL_TIMERS = re.compile(r"\b(?:all|every|each)(?: (?:of )?(?:the|my))? timers?\b|\btimers\b")
 
 
+# A question about how warm it is: "what temperature is it in the office", "how warm is the
+# bathroom", "what's the thermostat reading".
+_HOW_WARM = re.compile(
+    r"\b(?:temperature|temp|how (?:warm|hot|cold|chilly)|degrees|reading|set to|(?:is it|it's|"
+    r"its) (?:warm|hot|cold|chilly)|what does the thermostat say)\b"
+)
+
+
+_WHO = re.compile(r"\b(?:who|who's|anyone|anybody|someone|somebody|people|nobody)\b")
+
+
+def temperature_asked(command: Command, home: Home) -> Command:
+    """A question about how warm a place is, asked of what can say it: the place's climate
+    device (``HassClimateGetTemperature``), else its temperature sensor (``HassGetState``);
+    unchanged when the words ask no temperature or the place has neither."""
+    asked = command.intent in ("HassGetState", "HassClimateGetTemperature")
+    if not asked or not _HOW_WARM.search(command.text.lower()):
+        return command
+    if command.slots.get("domain") == "person" and _WHO.search(command.text.lower()):
+        return command  # "is anyone cold in the bathroom": about people
+    domains = {home.device(t).domain for t in command.targets}
+    if domains == {"climate"} and command.intent == "HassGetState":
+        return replace(command, intent="HassClimateGetTemperature")
+    area = command.slots.get("area")
+    if not area:
+        placed = {home.device(t).area for t in command.targets}
+        area = next((a.name for a in home.areas if placed == {a.id}), None)
+    place = next((a.id for a in home.areas if a.name == area), None)
+    if place is None:
+        return command
+    here = [d for d in home.devices if d.area == place]
+    climate = tuple(d.id for d in here if d.domain == "climate")
+    sensor = tuple(d.id for d in here if d.domain == "sensor" and d.device_class == "temperature")
+    slots = {"area": area}
+    if climate:
+        return replace(command, intent="HassClimateGetTemperature", targets=climate, slots=slots)
+    if sensor:
+        named = {"name": home.device(sensor[0]).name} if len(sensor) == 1 else slots
+        return replace(command, intent="HassGetState", targets=sensor, slots=named)
+    return command
+
+
+# What a search for something to play is not: "play the tv again", "play the next episode".
+_AGAIN = re.compile(r"^(?:the |my )?(?:\w+ )?(?:tv|telly|television|music|speaker|radio|it|that)"
+                    r"(?: again| back)?$|^(?:it|that|this) again$")  # fmt: skip
+_NEXT = re.compile(r"^(?:the )?next (?:episode|song|track|one|chapter|video|tune)$")
+_PREVIOUS = re.compile(r"^(?:the )?(?:previous|last) (?:episode|song|track|one|chapter|video|tune)"
+                       r"(?: again)?$")  # fmt: skip
+_SOME = re.compile(r"^(?:some|a bit of|a little|a little bit of|some more)\s+")
+
+
+def what_to_play(command: Command) -> Command:
+    """A search that names no music: the player again (unpause), the next or the previous
+    track; "some jazz" searches for jazz."""
+    if command.intent != "HassMediaSearchAndPlay":
+        return command
+    query = str(command.slots.get("search_query", "")).strip().lower()
+    slots = {k: v for k, v in command.slots.items() if k not in ("search_query", "media_class")}
+    for words, intent in ((_AGAIN, "HassMediaUnpause"), (_NEXT, "HassMediaNext"),
+                          (_PREVIOUS, "HassMediaPrevious")):  # fmt: skip
+        if words.match(query):
+            return replace(command, intent=intent, slots=slots)
+    if _SOME.match(query):
+        return replace(command, slots={**command.slots, "search_query": _SOME.sub("", query)})
+    return command
+
+
 def every_timer(command: Command) -> Command:
     """ "Cancel every timer" is all of them, never a timer called "every" (Home Assistant's
     template reads it so)."""
@@ -116,6 +183,8 @@ def reconciled(command: Command, home: Home) -> Command:
             command = replace(command, targets=things, slots=kept)
     if command.intent in _TIMERS:
         command = _timer_said(command, text)
+    command = temperature_asked(command, home)
+    command = what_to_play(command)
     domains = {home.device(t).domain for t in command.targets}
     if command.intent == "HassSetPosition" and domains == {"fan"}:
         slots = dict(command.slots)

@@ -98,6 +98,10 @@ END_LEVEL = {
 }
 
 
+# Verbs whose "up" says no direction: "fire up the heater" turns it on.
+_PHRASAL_UP = re.compile(r"\b(?:fire|power|boot|start|warm|wake|hook|set|open|pick) up\b")
+
+
 def direction(text: str) -> str | None:
     """ "up", "down" or None (none said, or both)."""
     need = _TOO.search(text)
@@ -131,14 +135,14 @@ def change_in(text: str, domain: str) -> str | float | None:
     lowered = " ".join(text.lower().split())
     if _TO_LEVEL.search(lowered):
         return None
-    way = direction(_LIGHT_UP.sub(" ", _ON_OFF.sub(" ", lowered)))
+    way = direction(_PHRASAL_UP.sub(" ", _LIGHT_UP.sub(" ", _ON_OFF.sub(" ", lowered))))
     if domain == "cover":
         measured = _MEASURE.search(lowered)
         if not measured:
             return None  # "close the blinds", "blinds up": a command of their own
-        if way is None:
-            opened, closed = bool(_OPEN_RE.search(lowered)), bool(_CLOSE_RE.search(lowered))
-            way = "up" if opened and not closed else "down" if closed and not opened else None
+        opened, closed = bool(_OPEN_RE.search(lowered)), bool(_CLOSE_RE.search(lowered))
+        if opened != closed:  # "close the curtains a bit more": the verb says which way
+            way = "up" if opened else "down"
     if way is None:
         return None
     how_far = amount(lowered)

@@ -211,6 +211,8 @@ class Resolver:
         name = spans.get("NAME", "")
         generic = bool(name) and set(content_words(name).split()) <= GENERIC
         exact = self._exact_devices(text, tail, p, name)
+        if exact and self._plural_of_one(text, exact):
+            exact = []  # "the bedroom lights": the lights of the bedroom, not its one "Light"
         if p.kind == "person" and not exact:
             return self._person(text, spans, context, slots)
         if self._points(text, p, context, exact, name, generic):
@@ -239,6 +241,17 @@ class Resolver:
             slots.clear()  # "lock the door" in a home with one lock: that lock
             return [self._named(only[0], slots)]
         return group
+
+    def _plural_of_one(self, text: str, exact: list[Device]) -> bool:
+        """Whether every device named is named in the plural of a one-device name with a
+        place in it ("the bedroom lights" said, "Bedroom Light" matched)."""
+        plural = set()
+        for a, b, device in self.gazetteer.matches(text, "device"):
+            said, named = text[a:b].lower().split()[-1], device.name.lower().split()[-1]
+            placed = bool(self.gazetteer.matches(text[a:b], "area"))
+            if placed and said.endswith("s") and not named.endswith("s"):
+                plural.add(device.id)
+        return all(d.id in plural for d in exact)
 
     def _exact_devices(self, text: str, tail: str, p: Prediction, name: str) -> list[Device]:
         """Devices whose exact name or alias is said, of the predicted kind (or any kind
@@ -359,8 +372,10 @@ class Resolver:
         said = self.gazetteer.matches(text, "person")
         if said:
             slots["name"] = said[-1][2]
-        elif "NAME" in spans:
+        elif "NAME" in spans and not _is(self.areas, spans["NAME"]):
             slots["name"] = _best(self.people, spans["NAME"], "person")
+        elif "NAME" in spans:  # "is the garage open": a place, asked about as a person
+            self._areas({"AREA": spans["NAME"]}, context, slots, "context")
         else:
             self._areas(spans, context, slots, "context")
         return []

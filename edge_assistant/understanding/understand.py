@@ -17,7 +17,7 @@ from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
 from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
 from edge_assistant.understanding.needs import as_state_question, need_command
-from edge_assistant.understanding.reconcile import every_timer, reconciled
+from edge_assistant.understanding.reconcile import every_timer, reconciled, what_to_play
 from edge_assistant.understanding.relative import apply_change
 from edge_assistant.understanding.resolver import Resolver
 from edge_assistant.understanding.several import clauses, elided
@@ -250,8 +250,8 @@ class Understander:
 
     def _for_later(self, command: Command, context: Context) -> Command:
         """Home Assistant's reading of "<anything> in <a while>" as a command for later,
-        kept only when the command is one this assistant would do now ("turn off the tv in
-        ten minutes"). "Wake me in ten minutes" is a timer that rings; "announce lights out
+        kept when the command is one this assistant could do now ("turn off the tv in ten
+        minutes"; the daemon checks it again when the timer is set). "Wake me in ten minutes" is a timer that rings; "announce lights out
         in ten minutes" is an announcement now that says so; "dinner's in ten minutes" and
         "i'll call you back in ten minutes" are no request."""
         said = str(command.slots["conversation_command"])
@@ -262,7 +262,7 @@ class Understander:
             parts = [str(inner.slots.get("message", "")), rest]
             message = " ".join(parts if first else parts[::-1]).strip()
             return replace(inner, slots={**inner.slots, "message": message})
-        if inner.decision == "act" and kind_of(inner.intent) == "control":
+        if inner.understood and kind_of(inner.intent) == "control" and inner.decision != "refuse":
             return replace(command, decision="act", confidence=inner.confidence)
         if _RINGS.fullmatch(said.strip()):
             slots = {k: v for k, v in command.slots.items() if k != "conversation_command"}
@@ -275,7 +275,8 @@ class Understander:
             reason = "empty transcript" if not cleaned else f"longer than {MAX_CHARS} characters"
             command = Command(text=text, intent=None, reason=reason)
         elif (matched := self.templates.match(cleaned, context)) is not None:
-            command = every_timer(self.resolver.from_slots(cleaned, matched.intent, matched.slots))
+            read = self.resolver.from_slots(cleaned, matched.intent, matched.slots)
+            command = what_to_play(every_timer(read))
             if matched.intent == "HassRespond":
                 command = replace(command, response=matched.response)
         else:
