@@ -103,12 +103,13 @@ _CUE = {
     "HassListCompleteItem": r"remove|check|tick|cross|got|done|complete",
     "HassBroadcast": r"broadcast|announce|tell everyone|everyone|everybody",
     "HassStartTimer": r"timer|countdown|remind|reminder|alarm|minutes?|seconds?|hours?",
-    "HassCancelTimer": r"cancel|stop|delete|remove|kill|forget|clear|end|off|scrap|ditch",
-    "HassCancelAllTimers": r"cancel|stop|delete|remove|kill|forget|clear|end|off|scrap",
+    "HassCancelTimer": r"cancel|stop|delete|remove|kill|forget|clear|end|off|scrap|ditch|rid",
+    "HassCancelAllTimers": r"cancel|stop|delete|remove|kill|forget|clear|end|off|scrap|rid|ditch",
     "HassPauseTimer": r"pause|hold|freeze|stop",
     "HassUnpauseTimer": r"resume|unpause|continue|restart|carry on|start",
-    "HassIncreaseTimer": r"add|more|extra|another|increase|extend|longer|plus|on",
-    "HassDecreaseTimer": r"take|off|less|remove|decrease|shorten|shorter|minus|knock",
+    "HassIncreaseTimer": r"add|more|extra|another|increase|extend|longer|plus|on|give",
+    "HassDecreaseTimer": r"take|off|less|remove|decrease|shorten|shorter|minus|knock|subtract|"
+    r"reduce|cut",
 }
 CUES = {intent: re.compile(rf"\b(?:{words})\b") for intent, words in _CUE.items()}
 # A timer reading must be about a timer (or set one with a duration).
@@ -250,6 +251,7 @@ _ASKED_BY = {
 _ASKED_ABOUT = {"HassGetCurrentTime": "the time", "HassGetCurrentDate": "the date",
                 "HassGetWeather": "the weather"}  # fmt: skip
 _LIST = re.compile(r"\blists?\b")
+_PLEASE_END = re.compile(r"\b(?:please|pls)$")  # "time please": asked
 # Something to play put on a player: "stick on peppa pig", not "put on the tv".
 _PUT_ON = re.compile(
     r"\b(?:put|stick|pop|throw|chuck|whack) on (?!(?:the|my|a|our|that|this|it|tv|telly|"
@@ -276,7 +278,10 @@ _PEOPLE = re.compile(
 # The clock and the sky asked about someone else's plans: "what time is your flight".
 _OTHERS_PLANS = re.compile(r"\b(?:your|his|her|their|does|did|was|were)\b")
 # Set a timer only when one is named or asked for: "bakers you have two hours" sets none.
-_REMIND = re.compile(r"\b(?:(?:remind|wake|alert|ping|buzz|tell|call) me|countdown)\b")
+_REMIND = re.compile(
+    r"\b(?:(?:remind|wake|alert|ping|buzz|tell|call) me|countdown|time (?:\w+ )?(?:minutes?|"
+    r"seconds?|hours?))\b"
+)
 _OFF = re.compile(r"\boff\b")
 _ON = re.compile(r"\bon\b")
 # Numbers that are no value: "one" ("that one"), and those inside a name.
@@ -404,7 +409,7 @@ class Decider:
                 return _refuse(command, f"not asked about {_ASKED_ABOUT[intent]}")
             if intent == "HassGetState" and (why := self._not_about(text, command)):
                 return _refuse(command, why)
-            if intent == "HassRespond" or _QUESTION.search(text):
+            if intent == "HassRespond" or _QUESTION.search(text) or _PLEASE_END.search(text):
                 return replace(command, decision="act" if confidence >= limits.act else "refuse")
             return _refuse(command, "not said as a question or a request")
         if kind == "control" and _YES_NO.search(text):

@@ -67,7 +67,8 @@ _NUMBER_WORDS = (
 # "too" is how a recognizer writes "to" before a number ("dim the lights too 30").
 _TO_LEVEL = re.compile(
     r"(?:\b(?:to|at|too)|(?<!by )\blike)\s+(?:about |around |roughly )?"
-    rf"(?:\d|(?:{_NUMBER_WORDS})\b|[a-z]+ ?(?:percent|%|degrees?))"
+    rf"(?:\d|(?:{_NUMBER_WORDS})\b|[a-z]+ ?(?:percent|%|degrees?)|(?:a|one) hundred\b|"
+    r"(?:the )?(?:minimum|maximum|lowest|highest|max|min|full)\b)"
 )
 _COUPLE = re.compile(r"\ba couple(?: of)?\b")
 _FEW = re.compile(r"\ba few\b")

@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 from edge_assistant.home.model import Device
 from edge_assistant.understanding import values
 from edge_assistant.understanding.intents import BRIGHT_LEVEL, DIM_LEVEL
-from edge_assistant.understanding.relative import direction
+from edge_assistant.understanding.relative import change_in, direction
 
 STATES = {"on": "on", "off": "off", "open": "open", "closed": "closed", "shut": "closed",
           "locked": "locked", "unlocked": "unlocked", "opening": "opening",
@@ -38,7 +38,9 @@ def slot_values(text: str, tail: str, intent: str, spans: dict[str, str]) -> dic
     state = spans.get("STATE", "").lower().split()
     if state and state[-1] in STATES:
         out["state"] = STATES[state[-1]]
-    relative = direction(text.lower()) is not None  # a change: understanding/relative.py
+    relative = direction(text.lower()) is not None or (  # a change: understanding/relative.py
+        intent == "HassSetPosition" and change_in(text, "cover") is not None
+    )  # "close the kitchen blind a bit"
     if intent == "HassLightSet":
         out.update(_light(text, tail, value, relative))
     elif intent in PERCENT_SLOT:

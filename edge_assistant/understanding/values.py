@@ -39,7 +39,8 @@ _DEGREE_SIGNS = {"°", "degree", "degrees", "celsius", "centigrade", "fahrenheit
 _MINUS = {"minus", "negative"}
 _DURATION_UNITS: dict[str, str] = {
     **dict.fromkeys(("hour", "hours", "hr", "hrs"), "hours"),
-    **dict.fromkeys(("minute", "minutes", "min", "mins"), "minutes"),
+    # "minuets": how a recognizer often writes "minutes"
+    **dict.fromkeys(("minute", "minutes", "min", "mins", "minuets", "minuet"), "minutes"),
     **dict.fromkeys(("second", "seconds", "sec", "secs"), "seconds"),
 }
 _OTHER_UNITS = _DEGREE_SIGNS | set(_DURATION_UNITS)  # a number before these is no percent
@@ -277,8 +278,10 @@ def parse_temperature(text: str) -> Number | None:
 
 def _duration_at(toks: list[_Tok], i: int) -> tuple[str, Number, int] | None:
     """An amount and its unit at i: (unit key, amount, end index), or None."""
-    if _word(toks, i, i) in ("a", "an") and _word(toks, i, i + 1) in _DURATION_UNITS:
-        amount, k = 1, i + 1  # "an hour", "a minute"
+    if _word(toks, i, i) in ("a", "an", "another", "one more") and (
+        _word(toks, i, i + 1) in _DURATION_UNITS
+    ):
+        amount, k = 1, i + 1  # "an hour", "a minute", "another minute"
     elif (got := _number_at(toks, i)) is not None:
         amount, k = got
     else:
@@ -286,6 +289,8 @@ def _duration_at(toks: list[_Tok], i: int) -> tuple[str, Number, int] | None:
     if _word(toks, i, k) == "of":  # "a couple of minutes", "quarter of an hour"
         k += 1
     if amount < 1 and _word(toks, i, k) in ("a", "an"):  # "half an hour"
+        k += 1
+    if _word(toks, i, k) in ("more", "extra"):  # "five more minutes"
         k += 1
     unit = _DURATION_UNITS.get(_word(toks, i, k) or "")
     if unit is None:
