@@ -44,6 +44,7 @@ from common import progress, quiet_libraries
 
 from edge_assistant.actions.base import ActionError, StateUnknown, actions_for
 from edge_assistant.config.device import load_device_config, models_dir_from_env
+from edge_assistant.daemon.lists import LIST_INTENTS, list_name
 from edge_assistant.home.model import Home, load_home
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.intents import Command
@@ -96,6 +97,15 @@ def same_command(command: Command, expected: dict[str, Any], home: Home, read) -
     done = _actions(command, home)
     if done and done == _actions(_as_command(expected), home):
         return True  # the same service calls ("fan to max": set_percentage 100 either way)
+    if (
+        command.intent in LIST_INTENTS
+        and expected["intent"] in LIST_INTENTS
+        and not home.has_lists()
+    ):
+        mine, theirs = _listed(command), _listed(_as_command(expected))  # the daemon's own list
+        if expected["intent"] == "HassListAddItem" and "name" not in expected["values"]:
+            mine, theirs = mine[::2], theirs[::2]  # which list was said is not labeled
+        return mine == theirs
     if command.intent != expected["intent"]:
         return False
     targets = set(command.targets)
@@ -115,6 +125,15 @@ def same_command(command: Command, expected: dict[str, Any], home: Home, read) -
         elif ours != value:
             return False
     return True
+
+
+def _listed(command: Command) -> tuple[str, str, str]:
+    """What a list command does to the daemon's own lists (daemon/lists.py): add or tick off,
+    on which list, which item. "Add milk to the shopping list" read as HassListAddItem or as
+    HassShoppingListAddItem does the same."""
+    done = "tick" if command.intent == "HassListCompleteItem" else "add"
+    item = str(command.slots.get("item", "")).casefold().strip()
+    return done, list_name(command) if done == "add" else "", item
 
 
 def _as_command(expected: dict[str, Any]) -> Command:

@@ -14,6 +14,8 @@ from edge_assistant.daemon.answers import spoken_answer
 from edge_assistant.daemon.timers import Timers, duration
 from edge_assistant.journal.journal import Journal
 from edge_assistant.understanding.intents import Command
+from tests.typed_assistant import assistant_of as _assistant
+from tests.typed_assistant import typed
 
 
 class Clock:
@@ -241,38 +243,6 @@ def test_a_spoken_timer_ends_aloud_and_outlives_a_restart(tmp_path: Path, models
 
 
 # --- a command done when its timer ends ------------------------------------------------------
-
-
-def _assistant(tmp_path: Path, models_dir: Path):
-    import dataclasses
-
-    import soundfile as sf
-
-    from edge_assistant.audio.synthesize import silence
-    from edge_assistant.config.device import load_device_config
-    from edge_assistant.daemon.build import build
-    from tests.conftest import REPO
-
-    device = load_device_config("cpu")
-    cfg = device.config
-    device = dataclasses.replace(device, config=cfg.model_copy(update={
-        "journal": cfg.journal.model_copy(update={"path": tmp_path / "journal.sqlite3"}),
-        "daemon": cfg.daemon.model_copy(update={"speak": False, "health_port": 0,
-                                                 "area": "kitchen"}),
-    }))  # fmt: skip
-    audio = tmp_path / "quiet.wav"
-    sf.write(audio, silence(0.5), 16000)
-    assistant, _, _ = build(device, REPO / "examples" / "home.yaml", audio, None, False, models_dir)
-    return assistant
-
-
-def typed(text: str):
-    from edge_assistant.audio.asr.two_pass import Recognition
-    from edge_assistant.audio.listener import TranscriptEvent
-    from edge_assistant.daemon.outcome import Heard
-
-    return Heard.of(TranscriptEvent(Recognition(text, "typed", True, ()), 0, 16000, 17000, 5.0),
-                    None, None)  # fmt: skip
 
 
 def test_a_command_for_later_is_checked_when_set_and_done_when_its_timer_ends(

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 from edge_assistant.errors import EdgeAssistantError
 from edge_assistant.home.model import PLACEHOLDER, CustomIntent, Device, Home
-from edge_assistant.understanding.intents import COLORS, INTENTS, Command
+from edge_assistant.understanding.intents import COLORS, INTENTS, LIST_INTENTS, Command
 
 INTENT_DOMAIN = "intent"  # the domain of a custom intent's action (home.yaml intents)
 # A broadcast ("tell everyone dinner is ready") is an announcement on every other satellite
@@ -157,6 +157,9 @@ def actions_for(command: Command, home: Home) -> list[Action]:
     if command.intent == "HassBroadcast":
         message = _words(command.slots, "message", MAX_MESSAGE_CHARS, "a broadcast")
         return [Action(BROADCAST, BROADCAST_DOMAIN, "announce", {"message": message})]
+    if command.intent in LIST_INTENTS and not command.targets and not home.has_lists():
+        _words(command.slots, "item", MAX_ITEM_CHARS, "a list item")
+        return []  # the daemon's own list (daemon/lists.py): no device of the home
     services = SERVICES.get(command.intent)
     if services is None and command.intent in INTENTS:
         raise ActionRefused(f"I understood {command.intent}, but I cannot do that yet")

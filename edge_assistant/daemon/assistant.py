@@ -27,6 +27,7 @@ from edge_assistant.daemon.announce import Announcer
 from edge_assistant.daemon.answers import custom_response, spoken_answer
 from edge_assistant.daemon.arbitration import Arbiter, Ruling, Wake
 from edge_assistant.daemon.later import Later
+from edge_assistant.daemon.lists import LIST_INTENTS, Lists
 from edge_assistant.daemon.outcome import Heard, Outcome, summary
 from edge_assistant.daemon.stages import StageClock
 from edge_assistant.daemon.timers import TIMER_INTENTS, Timers
@@ -92,6 +93,7 @@ class Assistant:
             self.config.actions.ttl_s, self._finish,
         )  # fmt: skip
         self.timers = Timers(journal, self.announcer.alert, on_command=self.later.do)
+        self.lists = Lists(journal)
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -307,6 +309,10 @@ class Assistant:
                         self._work_pool, self.timers.handle, command,
                         self.home.area(area).name if area else None, decision_id,
                     )  # fmt: skip
+            elif command.intent in LIST_INTENTS and not command.targets:  # its own lists
+                outcome.said = await loop.run_in_executor(
+                    self._work_pool, self.lists.handle, command, decision_id
+                )
             elif (answer := spoken_answer(command)) is not None:
                 outcome.said = answer
             else:

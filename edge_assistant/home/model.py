@@ -252,6 +252,11 @@ class Home(StrictModel):
     def device(self, device_id: str) -> Device:
         return next(d for d in self.devices if d.id == device_id)
 
+    def has_lists(self) -> bool:
+        """Whether the home has to-do lists (``todo`` devices); else the daemon keeps its own
+        (daemon/lists.py)."""
+        return any(d.domain == "todo" for d in self.devices)
+
     def is_sensitive(self, device: Device) -> bool:
         p = self.policies
         return (

@@ -228,6 +228,32 @@ class Journal:
             ).fetchall()
         return [dict(r) for r in rows]
 
+    # --- lists (daemon/lists.py) ----------------------------------------------------------
+    def item_added(self, list_name: str, item: str, decision_id: int | None = None) -> int:
+        """An open item on a list the daemon keeps; returns its id."""
+        with self._db("add a list item") as db:
+            cursor = db.execute(
+                "INSERT INTO list_items (created, decision_id, list, item, state) "
+                "VALUES (?, ?, ?, ?, 'open')",
+                (time.time(), decision_id, list_name, item),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def item_done(self, item_id: int) -> None:
+        with self._db("tick off a list item") as db:
+            db.execute(
+                "UPDATE list_items SET state = 'done', done = ? WHERE id = ?",
+                (time.time(), item_id),
+            )
+
+    def open_items(self) -> list[dict[str, Any]]:
+        """Every open item of every list, oldest first."""
+        with self._db("read lists") as db:
+            rows = db.execute(
+                "SELECT id, list, item FROM list_items WHERE state = 'open' ORDER BY id"
+            ).fetchall()
+        return [dict(r) for r in rows]
+
     # --- housekeeping --------------------------------------------------------------------
     def recover(self, now: float | None = None) -> list[dict[str, Any]]:
         """At start: actions another process left ``pending`` become ``interrupted``; they
@@ -266,6 +292,7 @@ class Journal:
                     "DELETE FROM deferrals WHERE time < ?",
                     "DELETE FROM unhandled WHERE time < ?",
                     "DELETE FROM timers WHERE finished < ?",
+                    "DELETE FROM list_items WHERE done < ?",
                     "DELETE FROM utterances WHERE time < ?",
                 )
             )

@@ -18,6 +18,8 @@ ACTION_STATES = ("pending", "done", "failed", "interrupted")
 FATES = ("rejected", "error", "dropped", "expired")
 # A timer the daemon keeps (daemon/timers.py): running or paused until it is done or cancelled.
 TIMER_STATES = ("running", "paused", "done", "cancelled")
+# An item of a list the daemon keeps (daemon/lists.py): open until it is ticked off.
+ITEM_STATES = ("open", "done")
 
 VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied REAL NOT NULL)"
@@ -109,5 +111,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             finished REAL                     -- when it was done or cancelled
         )""",
         "CREATE INDEX timers_live ON timers (state) WHERE state IN ('running', 'paused')",
+    ),
+    (  # 4 -> 5: the lists the daemon keeps when the home has no to-do list (daemon/lists.py)
+        f"""CREATE TABLE list_items (
+            id INTEGER PRIMARY KEY,
+            created REAL NOT NULL,
+            decision_id INTEGER REFERENCES decisions (id) ON DELETE SET NULL,
+            list TEXT NOT NULL,               -- "shopping", "to do", as said
+            item TEXT NOT NULL,               -- "oat milk", as said
+            state TEXT NOT NULL CHECK (state IN ({_one_of(ITEM_STATES)})),
+            done REAL                         -- when it was ticked off
+        )""",
+        "CREATE INDEX list_items_open ON list_items (list, state)",
     ),
 )

@@ -30,7 +30,7 @@ from edge_assistant.config.decisions import DecisionsConfig, Thresholds
 from edge_assistant.home.model import Home
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.gazetteer import Gazetteer
-from edge_assistant.understanding.intents import IMPLIED_DOMAIN, Command
+from edge_assistant.understanding.intents import IMPLIED_DOMAIN, LIST_INTENTS, Command
 from edge_assistant.understanding.values import find_numbers
 
 Outcome = Literal["act", "ask", "refuse"]
@@ -251,6 +251,8 @@ _ASKED_BY = {
 _ASKED_ABOUT = {"HassGetCurrentTime": "the time", "HassGetCurrentDate": "the date",
                 "HassGetWeather": "the weather"}  # fmt: skip
 _LIST = re.compile(r"\blists?\b")
+# A list item that names nothing: "add something to the shopping list".
+_VAGUE_ITEM = re.compile(r"(?:something|some stuff|stuff|things|it|that|this|a thing|)")
 _PLEASE_END = re.compile(r"\b(?:please|pls)$")  # "time please": asked
 # Something to play put on a player: "stick on peppa pig", not "put on the tv".
 _PUT_ON = re.compile(
@@ -350,6 +352,10 @@ class Decider:
             return replace(command, decision="act") if known else _refuse(command, "no request")
         if negated(text):
             return _refuse(command, "a request not to do something: nothing to do")
+        if command.intent in LIST_INTENTS and _VAGUE_ITEM.fullmatch(
+            str(command.slots.get("item", "")).strip().lower()
+        ):
+            return _refuse(command, "what to put on the list was not said: say the item")
         if (other := self._to_others(text)) is not None:
             return _refuse(command, f"said to someone else, or of what you will do ('{other}')")
         if kind_of(command.intent) == "control" and (left := _EXCEPT.search(text)):

@@ -71,6 +71,12 @@ DEVICE_INTENTS: frozenset[str] = frozenset({
     "HassLawnMowerDock", "HassFanSetSpeed", "HassMediaSearchAndPlay",
 })  # fmt: skip
 
+# Intents about lists: a home's to-do lists (``todo`` devices), else the daemon's own
+# (daemon/lists.py).
+LIST_INTENTS: frozenset[str] = frozenset({
+    "HassListAddItem", "HassShoppingListAddItem", "HassListCompleteItem",
+})  # fmt: skip
+
 # The only domain an intent can act on (Home Assistant's intent handlers say the same).
 IMPLIED_DOMAIN: dict[str, str] = {
     **dict.fromkeys(("HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious",

@@ -21,7 +21,12 @@ from rapidfuzz import fuzz
 from edge_assistant.home.model import Device, Home
 from edge_assistant.understanding.context import Context
 from edge_assistant.understanding.gazetteer import Gazetteer
-from edge_assistant.understanding.intents import DEVICE_INTENTS, IMPLIED_DOMAIN, Command
+from edge_assistant.understanding.intents import (
+    DEVICE_INTENTS,
+    IMPLIED_DOMAIN,
+    LIST_INTENTS,
+    Command,
+)
 from edge_assistant.understanding.labels import NOT_UNDERSTOOD
 from edge_assistant.understanding.matcher import Embed, Matcher, content_words
 from edge_assistant.understanding.slot_values import (
@@ -111,7 +116,8 @@ class Resolver:
             if intent in DEVICE_INTENTS | ASKING
             else []
         )
-        if intent in DEVICE_INTENTS and not targets:
+        own_list = intent in LIST_INTENTS and not self.home.has_lists()  # daemon/lists.py
+        if intent in DEVICE_INTENTS and not targets and not own_list:
             kind = (
                 slots.get("device_class") or slots.get("domain") or IMPLIED_DOMAIN.get(intent)
                 or "device"
