@@ -7,15 +7,18 @@ Each sentence is read by two systems on ``examples/home.yaml`` with the line's c
 * ``templates``: the template layer alone (Home Assistant's matcher, hassil
   ``recognize_best``, on the home's names) through the same resolver.
 
-A reading becomes one of three outcomes, as the daemon would turn it (without speaker
-verification): **act** (understood, and its actions map, or it is a question or a timer the
-daemon answers itself, or a relative change the daemon works out from the state its sink
-knows); **ask** (a sensitive target: the policy asks for confirmation before
-anything); **refuse** (not understood, or refused with a reason: "which light?" says why).
-An ``ask`` outcome is also the assistant's own yes/no question before acting on a guess
-(``Command.decision == "ask"``); a question naming exactly the expected command counts as half
-correct. An ``ask`` line (the writer's careful person would ask back) is correct when the
-assistant asks; answered with a refusal it counts as safe, not correct.
+A reading becomes one of four outcomes, as the daemon would turn it: **act** (understood,
+and its actions map, or it is a question or a timer the daemon answers itself, or a relative
+change the daemon works out from the state its sink knows); **confirm** (a sensitive target:
+the policy asks a verified resident "are you sure?" before anything, and refuses an
+unverified speaker); **ask** (the assistant's own yes/no question before acting on a guess,
+``Command.decision == "ask"``); **refuse** (not understood, or refused with a reason: "which
+light?" says why). A question naming exactly the expected command counts as half correct; a
+confirmation of a sensitive command read exactly counts as correct, as the blind sets'
+labels say ("confirmation and refusal are the system's policy, not the label's"). An ``ask``
+line (the writer's careful person would ask back) is correct when the assistant asks or
+confirms; answered with a refusal it counts as safe, not correct. The table's ``asked``
+column counts questions and confirmations.
 
 A line expecting ``act`` is **correct** when every command said is done exactly: the same
 service calls, or, for what makes none, the intent, the set of targets and every value said; a reading of a command for later is the timer
@@ -68,8 +71,10 @@ def outcome(command: Command, home: Home) -> str:
     nothing: a refusal here)."""
     if not command.understood or command.intent == "HassNevermind":
         return "refuse"
-    if command.needs_verification or command.decision == "ask":
+    if command.decision == "ask":
         return "ask"
+    if command.needs_verification:  # the policy's "are you sure?" for a sensitive target
+        return "confirm"
     try:
         actions_for(command, home)
     except StateUnknown:  # "a couple of degrees warmer": done from the state the sink knows
@@ -155,7 +160,7 @@ def outcome_of(commands: list[Command], home: Home) -> str:
     sentence of several commands is refused whole when one cannot be read), a question about
     any asks, else act."""
     outcomes = [outcome(c, home) for c in commands]
-    return next((o for o in ("refuse", "ask") if o in outcomes), "act")
+    return next((o for o in ("refuse", "ask", "confirm") if o in outcomes), "act")
 
 
 def score(lines: list[dict[str, Any]], read_all, home: Home) -> tuple[Counter, list[dict]]:
@@ -172,10 +177,10 @@ def score(lines: list[dict[str, Any]], read_all, home: Home) -> tuple[Counter, l
         counts["n"] += 1
         correct = False
         if want == "ask":  # a question a careful person would ask back: asking it is right
-            correct = did == "ask"
+            correct = did in ("ask", "confirm")
         elif want == "act" and command.intent == "HassNevermind":  # does nothing, as asked
             correct = [c["intent"] for c in expect["commands"]] == ["HassNevermind"]
-        elif want == "act" and did in ("act", "ask"):
+        elif want == "act" and did in ("act", "ask", "confirm"):
             wanted = expect["commands"]
 
             def read(text: str, c=context) -> Command:
@@ -185,8 +190,10 @@ def score(lines: list[dict[str, Any]], read_all, home: Home) -> tuple[Counter, l
                 same_command(ours, theirs, home, read)
                 for ours, theirs in zip(commands, wanted, strict=True)
             )  # several commands: each, in the order said
-            correct = right if did == "act" else 0.5 * right  # a right question: half
-            counts["asked_right"] += did == "ask" and right
+            # a right question: half; the policy's confirmation of a sensitive target read
+            # right is what the product must do ("confirmation is the system's policy")
+            correct = 0.5 * right if did == "ask" else right
+            counts["asked_right"] += did in ("ask", "confirm") and right
         wrong = did == "act" and not correct
         answer = all(c.intent in ANSWERS for c in commands)
         counts["correct"] += correct
@@ -246,7 +253,7 @@ def main() -> None:
     result: dict[str, float] = {}
     for system, name, c in table:
         n = c["n"]
-        asked = sum(v for k, v in c.items() if k.endswith(":ask"))
+        asked = sum(v for k, v in c.items() if k.endswith((":ask", ":confirm")))
         refused = sum(v for k, v in c.items() if k.endswith(":refuse"))
         print(f"{system:<10} {name:<13} {n:>4} {c['correct'] / n:>8.3f} "
               f"{c['wrong_action'] / n:>10.3f} {c['wrong_answer'] / n:>10.3f} "

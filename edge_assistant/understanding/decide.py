@@ -217,6 +217,10 @@ _STATEMENT = re.compile(
     _LEAD + r"(?:the|my|our|your|his|her|their|that|this|these|those)\s+(?:[a-z']+\s+){0,3}?"
     r"(?:is|are|was|were|says|said|keeps|kept|seems|seemed|looks|looked|isn't|aren't|wasn't|"
     r"won't|doesn't|don't|didn't|has|have|had|went|goes|gets|got|needs|broke)\b"
+    # what someone does or did: "she always leaves the bathroom light on"
+    r"|" + _LEAD + r"(?:he|she|they|someone|somebody|nobody|everyone|everybody|you)\s+"
+    r"(?:always|never|keeps?|kept|left|leaves|forgot|forgets|turned|switched|put|puts|was|were|"
+    r"is|are|had|has|did|didn't|doesn't|don't|just|still)\b"
 )
 _IMPERATIVE = re.compile(
     r"\b(?:turn|switch|put|set|open|close|shut|start|stop|run|play|pause|dim|lock|unlock|"
@@ -259,6 +263,11 @@ _PUT_ON = re.compile(
     r"\b(?:put|stick|pop|throw|chuck|whack) on (?!(?:the|my|a|our|that|this|it|tv|telly|"
     r"television|speaker|music|radio)\b)[a-z]"
 )
+# "put the lion king on the tv": something to play, put on a player.
+_PUT_X_ON = re.compile(
+    r"\b(?:put|stick|pop|throw|chuck|whack) (?!(?:it|that|this|them|the (?:tv|telly|television|"
+    r"speaker|music|radio))\b)[a-z' ]+? on (?:the |my )?(?:tv|telly|television|speaker|radio)\b"
+)
 # Someone else's things: "your heating bills", "your lights".
 _YOURS = re.compile(
     r"\byour (?:\w+ )?(?:heating|lights?|lamps?|tv|telly|music|fan|blinds|curtains|door|"
@@ -297,6 +306,8 @@ _GENERIC_NAME = frozenset({
     "temperature", "door", "lock", "window", "switch", "plug", "big", "main",
 })  # fmt: skip
 _LAMP = re.compile(r"\blamp\b")
+# More light said of a room: only its lights give it ("darker" may be the blinds).
+_BRIGHTER = re.compile(r"\b(?:brighten|brighter|lighter|more light|light up)\b")
 _JOINS = re.compile(r"\b(?:and|plus|as well as)\b|,")
 # Words that point at a thing or a place the words do not name: "the other light", "in there".
 _VAGUE = re.compile(r"\b(?:the other (?:one|\w+)|(?:in|out|over|up|down) there)\b")
@@ -466,6 +477,10 @@ class Decider:
             return True
         if _EVERYTHING.search(text):
             return False
+        if command.intent == "HassClimateSetTemperature" or (
+            command.intent == "HassLightSet" and _BRIGHTER.search(text)
+        ):  # "make it warmer in the office", "brighten up the kitchen": its heating, lights
+            return True
         if kinds := list(_KIND.finditer(text)):
             return not any(self._unknown_before(text, kind.start()) for kind in kinds)
         pointed = command.targets and context.pointing_target in command.targets
@@ -554,7 +569,11 @@ class Decider:
         things ("save 30 percent on your heating bills"), a place this home does not have
         ("pop the light on in the loo")."""
         domains = {self._domains.get(t) for t in command.targets}
-        if command.intent == "HassTurnOn" and "media_player" in domains and _PUT_ON.search(text):
+        if (
+            command.intent == "HassTurnOn"
+            and "media_player" in domains
+            and (_PUT_ON.search(text) or _PUT_X_ON.search(text))
+        ):
             return "something to play was said: say 'play …'"
         if yours := _YOURS.search(text):
             return f"'{yours.group()}' is not this home's"

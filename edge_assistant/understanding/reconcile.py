@@ -102,8 +102,10 @@ def temperature_asked(command: Command, home: Home) -> Command:
 
 
 # What a search for something to play is not: "play the tv again", "play the next episode".
-_AGAIN = re.compile(r"^(?:the |my )?(?:\w+ )?(?:tv|telly|television|music|speaker|radio|it|that)"
-                    r"(?: again| back)?$|^(?:it|that|this) again$")  # fmt: skip
+_AGAIN = re.compile(
+    r"^(?:(?:the |my )?(?:tv|telly|television|speaker|radio|music)|it|that|this)(?: again| back)$"
+    r"|^(?:the |my )?(?:tv|telly|television|speaker|radio)$"
+)
 _NEXT = re.compile(r"^(?:the )?next (?:episode|song|track|one|chapter|video|tune)$")
 _PREVIOUS = re.compile(r"^(?:the )?(?:previous|last) (?:episode|song|track|one|chapter|video|tune)"
                        r"(?: again)?$")  # fmt: skip

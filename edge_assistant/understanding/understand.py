@@ -187,8 +187,10 @@ class Understander:
                 return _refuse_joined(command, f"nothing to do in the {area.name}")
         joined = replace(command, targets=tuple(targets), needs_verification=command.needs_verification or any(
             home.is_sensitive(home.device(t)) for t in targets))  # fmt: skip
-        if joined.decision == "ask":
-            joined = replace(joined, clarify=self.decider.question(joined))
+        if joined.decision == "ask":  # decided on the first thing: again, on all of them
+            joined = self.decider.decide(
+                replace(joined, decision=None, clarify=None, reason=None), context
+            )
         return joined
 
     def _in_area_said(self, command: Command) -> Command:
@@ -248,6 +250,23 @@ class Understander:
         return Command(text=cleaned, intent="HassStartTimer", slots=slots,
                        confidence=inner.confidence, layer=inner.layer, decision="act")  # fmt: skip
 
+    def _here_only(self, command: Command, context: Context) -> Command:
+        """A template reading with no place said of things in several rooms ("set the
+        temperature to 68": every thermostat): those in the speaker's room, as Home Assistant
+        reads a satellite's command; unchanged when none is there (the decision asks)."""
+        if any(k in command.slots for k in ("name", "area", "floor")) or len(command.targets) < 2:
+            return command
+        home = self.resolver.home
+        here = context.command_area()
+        if _WHOLE_HOME.search(command.text.lower()) or here is None:
+            return command
+        inside = tuple(t for t in command.targets if home.device(t).area == here)
+        if not inside or len(inside) == len(command.targets):
+            return command
+        return replace(
+            command, targets=inside, slots={**command.slots, "area": home.area(here).name}
+        )
+
     def _for_later(self, command: Command, context: Context) -> Command:
         """Home Assistant's reading of "<anything> in <a while>" as a command for later,
         kept when the command is one this assistant could do now ("turn off the tv in ten
@@ -276,7 +295,7 @@ class Understander:
             command = Command(text=text, intent=None, reason=reason)
         elif (matched := self.templates.match(cleaned, context)) is not None:
             read = self.resolver.from_slots(cleaned, matched.intent, matched.slots)
-            command = what_to_play(every_timer(read))
+            command = self._here_only(what_to_play(every_timer(read)), context)
             if matched.intent == "HassRespond":
                 command = replace(command, response=matched.response)
         else:
@@ -290,6 +309,7 @@ class Understander:
         return apply_change(command, self.resolver.home)
 
 
+_WHOLE_HOME = re.compile(r"\b(?:all|every|everywhere|whole|entire|house|home)\b")
 # A timer that rings, said as a command for later: "wake me in ten minutes".
 _RINGS = re.compile(
     r"(?:(?:please|can you|could you|just)\s+)*(?:wake|remind|tell|alert|ping|buzz|call|"
