@@ -135,7 +135,8 @@ _KIND = re.compile(
 _DEICTIC = re.compile(r"\b(?:this|that|it|them|these|those)\b")
 # Said as a question (or a request for an answer) by its first words.
 _QUESTION = re.compile(
-    _LEAD + r"(?:is|are|was|were|did|does|do|has|have|had|what|what's|whats|how|how's|hows|"
+    _LEAD
+    + r"(?:is|are|was|were|did|does|do|has|have|had|what|what's|whats|wot|wots|how|how's|hows|"
     r"where|where's|which|who|who's|when|will|would|can|could|should|any|anything|anyone|"
     r"tell me|check|show me|give me|let me know|i wonder|i'd like to know|do you know)\b"
 )
@@ -155,6 +156,9 @@ _WHEN = re.compile(
     r"|tonight|tomorrow|later on|later|this (?:evening|afternoon|morning)|until|till"
     r"|in the (?:morning|evening|afternoon)|when i (?:get|leave|come|go))\b"
 )
+# "stop the music for a sec": a pause or a mute for a moment is no command for later.
+_A_MOMENT = re.compile(r"for (?:a|one) (?:sec|second|minute|moment|bit|mo|tick)")
+_A_MOMENT_OK = frozenset({"HassMediaPause", "HassMediaPlayerMute"})
 # Said when a timer's time is changed, not when it is cancelled.
 _DURATION = re.compile(rf"\b(?:\d+|{_NUMBER_WORD}) (?:seconds?|secs?|minutes?|mins?|hours?)\b")
 _CANCEL = re.compile(
@@ -249,7 +253,8 @@ _ASKED_BY = {
     "HassGetWeather": re.compile(
         r"\b(?:weather|whether|forecast|rain|raining|rainy|sunny|sun|snow|snowing|wind|windy|"
         r"umbrella|coat|jacket|outside|out there|storm|stormy|cloudy|fog|foggy|frost|sunscreen|"
-        r"hail|drizzle)\b"
+        r"hail|drizzle|(?:going to|gonna) be|today|tomorrow|tonight|this (?:week|weekend|"
+        r"afternoon|evening))\b"
     ),
 }
 _ASKED_ABOUT = {"HassGetCurrentTime": "the time", "HassGetCurrentDate": "the date",
@@ -258,6 +263,9 @@ _LIST = re.compile(r"\blists?\b")
 # A list item that names nothing: "add something to the shopping list".
 _VAGUE_ITEM = re.compile(r"(?:something|some stuff|stuff|things|it|that|this|a thing|)")
 _PLEASE_END = re.compile(r"\b(?:please|pls)$")  # "time please": asked
+_BARE_ASK = re.compile(r"(?:the )?(?:weather|forecast|time|date)")  # "weather": asked
+# One word that is a whole command to the player or the lights where you are.
+_ONE_WORD = re.compile(r"(?:louder|quieter|softer|brighter|dimmer|previous|skip)(?: please)?")
 # Something to play put on a player: "stick on peppa pig", not "put on the tv".
 _PUT_ON = re.compile(
     r"\b(?:put|stick|pop|throw|chuck|whack) on (?!(?:the|my|a|our|that|this|it|tv|telly|"
@@ -290,7 +298,7 @@ _PEOPLE = re.compile(
 _OTHERS_PLANS = re.compile(r"\b(?:your|his|her|their|does|did|was|were)\b")
 # Set a timer only when one is named or asked for: "bakers you have two hours" sets none.
 _REMIND = re.compile(
-    r"\b(?:(?:remind|wake|alert|ping|buzz|tell|call) me|countdown|time (?:\w+ )?(?:minutes?|"
+    r"\b(?:(?:remind|wake|alert|ping|buzz|tell|call) me|countdown|time (?:\w+ ){0,2}(?:minutes?|"
     r"seconds?|hours?))\b"
 )
 _OFF = re.compile(r"\boff\b")
@@ -374,7 +382,11 @@ class Decider:
                            "so name what to act on")  # fmt: skip
         if cut_off(text):
             return _refuse(command, f"only part of a request was heard ('{_tail(text)}')")
-        if kind_of(command.intent) == "control" and (when := _WHEN.search(text)):
+        if (
+            kind_of(command.intent) == "control"
+            and (when := _WHEN.search(text))
+            and not (command.intent in _A_MOMENT_OK and _A_MOMENT.fullmatch(when.group()))
+        ):
             return _refuse(command, f"a command for later ('{when.group()}'): say when as a time "
                            "('at 7 pm') or a while ('in 5 minutes')")  # fmt: skip
         if (
@@ -426,7 +438,12 @@ class Decider:
                 return _refuse(command, f"not asked about {_ASKED_ABOUT[intent]}")
             if intent == "HassGetState" and (why := self._not_about(text, command)):
                 return _refuse(command, why)
-            if intent == "HassRespond" or _QUESTION.search(text) or _PLEASE_END.search(text):
+            if (
+                intent == "HassRespond"
+                or _QUESTION.search(text)
+                or _PLEASE_END.search(text)
+                or _BARE_ASK.fullmatch(text)
+            ):
                 return replace(command, decision="act" if confidence >= limits.act else "refuse")
             return _refuse(command, "not said as a question or a request")
         if kind == "control" and _YES_NO.search(text):
@@ -452,8 +469,8 @@ class Decider:
                 return replace(command, decision="act")
             return _refuse(command, "not clearly about a timer")
         grounded = self._grounded(text, command, context) or (
-            intent in IMPLIED_DOMAIN and len(words_of(text)) >= 2
-        )  # "a bit brighter": the lights; never a lone "up"
+            intent in IMPLIED_DOMAIN and (len(words_of(text)) >= 2 or _ONE_WORD.fullmatch(text))
+        )  # "a bit brighter", "louder": the lights, the player; never a lone "up"
         sure = not _HEDGE.search(text)  # "the heating or the fan i dunno": ask
         if (
             cue
