@@ -69,7 +69,7 @@ _NEGATED = re.compile(
 _CUT_OFF = frozenset({
     "the", "a", "an", "to", "by", "at", "with", "for", "my", "your", "our", "their", "and",
     "or", "but", "if", "because", "of", "from", "into", "onto", "can", "could", "would",
-    "should", "then", "than", "um", "uh", "er", "erm",
+    "should", "then", "than", "um", "uh", "er", "erm", "channel",
 })  # fmt: skip
 _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -264,6 +264,8 @@ _LIST = re.compile(r"\blists?\b")
 _VAGUE_ITEM = re.compile(r"(?:something|some stuff|stuff|things|it|that|this|a thing|)")
 _PLEASE_END = re.compile(r"\b(?:please|pls)$")  # "time please": asked
 _BARE_ASK = re.compile(r"(?:the )?(?:weather|forecast|time|date)")  # "weather": asked
+_VOLUME_INTENTS = frozenset({"HassSetVolume", "HassSetVolumeRelative"})
+_SOUND = re.compile(r"\b(?:volume|louder|quieter|softer|loud|quiet|sound|noise|hear)\b")
 # One word that is a whole command to the player or the lights where you are.
 _ONE_WORD = re.compile(r"(?:louder|quieter|softer|brighter|dimmer|previous|skip)(?: please)?")
 # Something to play put on a player: "stick on peppa pig", not "put on the tv".
@@ -469,8 +471,11 @@ class Decider:
                 return replace(command, decision="act")
             return _refuse(command, "not clearly about a timer")
         grounded = self._grounded(text, command, context) or (
-            intent in IMPLIED_DOMAIN and (len(words_of(text)) >= 2 or _ONE_WORD.fullmatch(text))
-        )  # "a bit brighter", "louder": the lights, the player; never a lone "up"
+            intent in IMPLIED_DOMAIN
+            and (len(words_of(text)) >= 2 or bool(_ONE_WORD.fullmatch(text)))
+            and (intent not in _VOLUME_INTENTS or bool(_SOUND.search(text)))
+        )  # "a bit brighter", "louder": the lights, the player; never a lone "up", and "i feel
+        # a bit down today" is no volume
         sure = not _HEDGE.search(text)  # "the heating or the fan i dunno": ask
         if (
             cue
