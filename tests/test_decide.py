@@ -273,7 +273,7 @@ def test_unsure_between_things_asks(home: Home) -> None:
 
 
 def test_a_device_said_that_the_reading_is_not_never_acts(home: Home) -> None:
-    """ "put the telly on channel" read as the living room's lights: the TV was said."""
+    """ "put the telly on for me" read as the living room's lights: the TV was said."""
     lights = reading("put the telly on for me", "HassTurnOn", ("living_ceiling", "floor_lamp"),
                      0.99, area="Living Room", domain="light")  # fmt: skip
     decided = Decider(home).decide(lights, HERE)
