@@ -319,6 +319,10 @@ _LAMP = re.compile(r"\blamp\b")
 # More light said of a room: only its lights give it ("darker" may be the blinds).
 _BRIGHTER = re.compile(r"\b(?:brighten|brighter|lighter|more light|light up)\b")
 _JOINS = re.compile(r"\b(?:and|plus|as well as)\b|,")
+# A self-correction, and "not the X": what was said before it is taken back.
+_AFTER_CORRECTION = re.compile(
+    r"\b(?:no|sorry|i mean|i meant|actually|rather|not the \w+(?: \w+)?|make that)\b"
+)
 # Words that point at a thing or a place the words do not name: "the other light", "in there".
 _VAGUE = re.compile(r"\b(?:the other (?:one|\w+)|(?:in|out|over|up|down) there)\b")
 # Domains whose words people swap ("curtains" for blinds, "heater" for the thermostat): one
@@ -653,7 +657,9 @@ class Decider:
 
     def _elsewhere(self, text: str, command: Command) -> str | None:
         """The room the words name when none of the targets is in it ("turn the tv on in the
-        kitchen", the TV being in the living room), else None."""
+        kitchen", the TV being in the living room), else None. Only what follows a
+        self-correction counts ("the kitchen, no, the bedroom light")."""
+        text = _AFTER_CORRECTION.split(text)[-1]
         devices = self.gazetteer.matches(text, "device")
         placed = {self._areas.get(t) for t in command.targets}
         if not command.targets or None in placed:
