@@ -94,8 +94,7 @@ def same_command(command: Command, expected: dict[str, Any], home: Home, read) -
             said = set(str(when["at"]).split("|"))  # "07:00|19:00": the label too holds either
             if not said <= set(str(command.slots.get("at", "")).split("|")):
                 return False
-        elif {k: command.slots.get(k) for k in ("hours", "minutes", "seconds")
-              if k in command.slots} != when:  # fmt: skip
+        elif _seconds(command.slots) != _seconds(when):  # "half an hour": 30 minutes
             return False
         inner = read(str(command.slots["conversation_command"]))
         return same_command(inner, {k: v for k, v in expected.items() if k != "later"}, home, read)
@@ -130,6 +129,12 @@ def same_command(command: Command, expected: dict[str, Any], home: Home, read) -
         elif ours != value:
             return False
     return True
+
+
+def _seconds(slots: dict[str, Any]) -> float:
+    """A duration's length: hours, minutes and seconds said any way ("half an hour")."""
+    units = {"hours": 3600, "minutes": 60, "seconds": 1}
+    return sum(float(slots.get(k, 0) or 0) * n for k, n in units.items())
 
 
 def _listed(command: Command) -> tuple[str, str, str]:
