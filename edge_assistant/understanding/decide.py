@@ -62,7 +62,8 @@ _LEAD = (
 # "don't turn off the lights", "no need to open the blinds", "leave the lights on".
 _NEGATED = re.compile(
     _LEAD + r"(?:don'?t|do not|never|no need to|there's no need to|theres no need to|"
-    r"you don'?t (?:need|have) to|(?:let's|lets) not|not now|no no)\b"
+    r"you don'?t (?:need|have) to|(?:let's|lets) not|not now|no no|(?:i|we) don'?t (?:want|need)|"
+    r"(?:i|we) do not (?:want|need))\b"
     r"|" + _LEAD + r"(?:leave|keep) (?:the|it|them|my|our|everything|that|this|those)\b"
 )
 # Words a whole request cannot end with: what follows was not heard ("switch off the").
@@ -98,6 +99,8 @@ _CUE = {
     "HassVacuumStart": r"start|clean|vacuum|hoover|run|go|sweep",
     "HassVacuumReturnToBase": r"dock|base|home|charge|charger|charging|back|return",
     "HassMediaSearchAndPlay": r"play|put on|listen",
+    "HassMediaPlayerMute": r"mute|silence|shush",
+    "HassMediaPlayerUnmute": r"unmute|un-mute|sound (?:back )?on|volume (?:back )?on|off mute",
     "HassListAddItem": r"add|put|need|list",
     "HassShoppingListAddItem": r"add|put|need|list",
     "HassListCompleteItem": r"remove|check|tick|cross|got|done|complete",
@@ -209,7 +212,35 @@ _TO_OTHERS = re.compile(
     r"we'll|we will|we should|you should|you need to|you'd better|are you going to|"
     r"would you like|do you want the|do you want it|you want the|want me to)\b"
 )
+# Words a request to this assistant may start with; another first word followed by one of
+# _TOLD is someone's name ("josh skip this song").
+_STARTERS = frozenset({
+    "please", "pls", "so", "just", "now", "quick", "quickly", "right", "well", "yes", "yeah",
+    "no", "and", "then", "also", "can", "could", "would", "will", "go", "let's", "lets",
+    "kindly", "actually", "hmm", "er", "erm", "alright", "computer", "jarvis", "nabu",
+    "assistant", "i", "we", "you", "it", "it's", "its", "the", "a", "my", "our", "all",
+    "turn", "switch", "set", "put", "make", "open", "close", "shut", "start", "stop", "play",
+    "pause", "skip", "dim", "lock", "unlock", "what", "what's", "how", "is", "are", "when",
+    "where", "who", "which", "add", "cancel", "give", "take", "remind", "wake", "tell",
+    "lights", "light", "fan", "tv", "telly", "volume", "music", "blinds", "curtains", "heating",
+    "timer", "timers", "time", "weather", "next", "previous", "resume", "mute", "unmute",
+    "louder", "quieter", "brighter", "dimmer", "bring", "get", "raise", "lower", "drop",
+    "crank", "kill", "fire", "run", "send", "dock", "vacuum", "hoover", "announce", "broadcast",
+    "never", "forget", "don't", "do", "did", "does", "check", "mark", "tick", "cross", "shopping",
+    "wait", "hang", "hold", "oh", "hey", "hi", "hello", "good", "morning", "evening", "night",
+    "on", "off", "up", "down", "in", "here", "there", "that", "this", "those", "these", "it'll",
+    "ugh", "argh", "aw", "ah", "ooh", "oops", "damn", "bloody", "oi", "yo", "sorry", "wow",
+    "cheers", "thanks", "thank", "sure", "fine", "listen", "look", "excuse", "hit", "press",
+    "pop", "stick", "chuck", "whack", "flip", "bump", "pump", "knock", "boost", "let",
+})  # fmt: skip
+_TOLD = frozenset({
+    "turn", "switch", "skip", "shut", "open", "close", "put", "would", "could", "can", "do",
+    "will", "please", "stop", "pause", "play", "set", "get", "go", "come", "dim", "lock",
+    "unlock", "start", "bring", "leave", "don't", "did", "have",
+})  # fmt: skip
 _VOCATIVES = frozenset({
+    "grandad", "granddad", "nanna", "auntie", "aunty", "uncle", "alexa", "siri", "google",
+    "cortana", "bixby",
     "sweetheart", "sweetie", "honey", "darling", "love", "babe", "baby", "mum", "mom", "mummy",
     "mommy", "mam", "mama", "dad", "daddy", "papa", "kids", "guys", "son", "mate", "dear",
     "grandma", "grandpa", "nan", "nana", "granny", "gran", "boys", "girls", "children", "sis",
@@ -225,6 +256,11 @@ _STATEMENT = re.compile(
     r"|" + _LEAD + r"(?:he|she|they|someone|somebody|nobody|everyone|everybody|you)\s+"
     r"(?:always|never|keeps?|kept|left|leaves|forgot|forgets|turned|switched|put|puts|was|were|"
     r"is|are|had|has|did|didn't|doesn't|don't|just|still)\b"
+    # what the speaker likes or meant to do: "i like the lamp on purple"
+    r"|" + _LEAD + r"i (?:like|love|prefer|hate|liked|loved|think|thought|reckon|was going to|"
+    r"was gonna|wanted to ask)\b"
+    # a story told: "turn off the lights he whispered"
+    r"|\b(?:he|she|they) (?:said|says|whispered|shouted|yelled|asked|told|screamed|muttered)\b"
 )
 _IMPERATIVE = re.compile(
     r"\b(?:turn|switch|put|set|open|close|shut|start|stop|run|play|pause|dim|lock|unlock|"
@@ -259,9 +295,20 @@ _ASKED_BY = {
 }
 _ASKED_ABOUT = {"HassGetCurrentTime": "the time", "HassGetCurrentDate": "the date",
                 "HassGetWeather": "the weather"}  # fmt: skip
-_LIST = re.compile(r"\blists?\b")
+_LIST = re.compile(r"\b(?:lists?|timers?)\b")
 # A list item that names nothing: "add something to the shopping list".
-_VAGUE_ITEM = re.compile(r"(?:something|some stuff|stuff|things|it|that|this|a thing|)")
+_VAGUE_ITEM = re.compile(
+    r"(?:something|some stuff|stuff|things|a thing|(?:(?:to|my|the|a|on|it|that|this|our|"
+    r"of|in|and|for)\s*)*)"
+)
+# Only a value: "twenty degrees", "fifty percent".
+_BARE_VALUE = re.compile(
+    r"(?:(?:um|uh|er|erm|about|around|like|maybe|oh|so)\s+)*(?:\d+|(?:a |one )?hundred|"
+    r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|ten|eleven|twelve|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|five|six|seven|eight|nine|two|three|four)"
+    r"(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?)"
+    r"(?:\s+(?:degrees?|percent|%|celsius|fahrenheit))?(?:\s+please)?"
+)
 _PLEASE_END = re.compile(r"\b(?:please|pls)$")  # "time please": asked
 _BARE_ASK = re.compile(r"(?:the )?(?:weather|forecast|time|date)")  # "weather": asked
 _VOLUME_INTENTS = frozenset({"HassSetVolume", "HassSetVolumeRelative"})
@@ -284,11 +331,14 @@ _YOURS = re.compile(
     r"thermostat|heater|speaker|bills?)\b"
 )
 # "in the loo": a place said; those words are no place.
-_PLACE = re.compile(r"\b(?:in|into) the ([a-z']+)(?=$| (?:please|now|pls|thanks|for me)\b)")
+_PLACE = re.compile(
+    r"\b(?:in|into) the ([a-z']+(?: [a-z']+)?)(?=$| (?:please|now|pls|thanks|for me)\b)"
+)
 _NOT_PLACES = frozenset({
     "morning", "evening", "afternoon", "night", "house", "home", "moment", "dark", "way",
     "end", "meantime", "middle", "room", "place", "flat", "world", "air", "background",
-    "corner", "window", "same", "mood", "light", "lights", "garden", "first",
+    "corner", "window", "same", "mood", "light", "lights", "garden", "first", "on", "off",
+    "up", "down", "out", "too", "again", "please", "now", "as", "well", "there", "here",
 })  # fmt: skip
 # Who a question about people asks after: without one, "is it cold in the bathroom" is no
 # question about who is there.
@@ -316,6 +366,7 @@ _GENERIC_NAME = frozenset({
     "temperature", "door", "lock", "window", "switch", "plug", "big", "main",
 })  # fmt: skip
 _LAMP = re.compile(r"\blamp\b")
+_HEATER = re.compile(r"\bheaters?\b")  # any heating device ("the heating" is the thermostat)
 # More light said of a room: only its lights give it ("darker" may be the blinds).
 _BRIGHTER = re.compile(r"\b(?:brighten|brighter|lighter|more light|light up)\b")
 _JOINS = re.compile(r"\b(?:and|plus|as well as)\b|,")
@@ -381,6 +432,17 @@ class Decider:
             str(command.slots.get("item", "")).strip().lower()
         ):
             return _refuse(command, "what to put on the list was not said: say the item")
+        if command.intent == "HassBroadcast" and _VAGUE_ITEM.fullmatch(
+            str(command.slots.get("message", "")).strip().lower()
+        ):
+            return _refuse(command, "what to announce was not said")
+        if (
+            command.intent == "HassCancelTimer"
+            and len(str(command.slots.get("name", "")).split()) > 3
+        ):
+            return _refuse(command, "which timer? say its name or its time")
+        if _BARE_VALUE.fullmatch(text):
+            return _refuse(command, "only a value was heard, not what to do with it")
         if (other := self._to_others(text)) is not None:
             return _refuse(command, f"said to someone else, or of what you will do ('{other}')")
         if kind_of(command.intent) == "control" and (left := _EXCEPT.search(text)):
@@ -540,6 +602,11 @@ class Decider:
         domains = {self._domains.get(t) for t in command.targets} & _ONE_KIND
         if any(d.area == here and d.domain in domains for d in self.home.devices):
             return f"said of a kind, and the {self._names.get(command.targets[0])} is elsewhere"
+        others = [
+            d for d in self.home.devices if d.domain in domains and d.id not in command.targets
+        ]
+        if others and _HEATER.search(text):  # "turn on the heater" in the kitchen: which?
+            return f"said of a kind, and the home has another: the {others[0].name}"
         return None
 
     def _not_about(self, text: str, command: Command) -> str | None:
@@ -584,8 +651,17 @@ class Decider:
         if said := _TO_OTHERS.search(text):
             return said.group().strip()
         words = words_of(text)
-        first = next((w for w in words if w not in ("um", "uh", "oh", "hey", "oi")), None)
+        lead = [w for w in words if w not in ("um", "uh", "oh", "hey", "oi", "ok", "okay")]
+        first = lead[0] if lead else None
         if first is not None and len(words) > 2 and (first in _VOCATIVES or first in self._people):
+            return first
+        if (
+            len(lead) > 2
+            and lead[1] in _TOLD
+            and first not in _STARTERS
+            and first not in self._vocab
+            and first.isalpha()
+        ):  # "josh skip this song", "sean would you ever turn the big light off"
             return first
         return None
 
@@ -604,9 +680,9 @@ class Decider:
         if yours := _YOURS.search(text):
             return f"'{yours.group()}' is not this home's"
         for place in _PLACE.finditer(text):
-            word = place.group(1)
-            if word not in self._vocab and word not in _NOT_PLACES:
-                return f"no place called '{word}' in this home"
+            for word in place.group(1).split():
+                if word not in self._vocab and word not in _NOT_PLACES:
+                    return f"no place called '{place.group(1)}' in this home"
         return None
 
     def _against(self, text: str, command: Command) -> str | None:

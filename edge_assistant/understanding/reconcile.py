@@ -128,6 +128,47 @@ def what_to_play(command: Command) -> Command:
     return command
 
 
+_SOUND_BACK = re.compile(r"\bsound (?:back )?on\b|\bvolume back on\b|\bun-?mute\b|\boff mute\b")
+_MEDIA_READINGS = frozenset({
+    "HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious", "HassSetVolume",
+    "HassSetVolumeRelative", "HassTurnOn",
+})  # fmt: skip
+
+
+def _sound_back(command: Command) -> Command:
+    """ "Bring the sound back on the music": unmute, whatever other player reading."""
+    if command.intent in _MEDIA_READINGS and _SOUND_BACK.search(command.text.lower()):
+        slots = {k: v for k, v in command.slots.items() if k in ("name", "area", "domain")}
+        return replace(command, intent="HassMediaPlayerUnmute", slots=slots)
+    return command
+
+
+# The state a question asks about, by the words after its thing: "is the coffee machine still
+# on", "are the bedroom blinds up".
+_STATE_WORD = re.compile(
+    r"\b(on|off|open|opened|closed|shut|locked|unlocked|up|down)(?: (?:yet|still|now|again|right "
+    r"now|or (?:what|not)))?$"
+)
+_STATE_OF = {"opened": "open", "shut": "closed"}
+
+
+def _state_said(command: Command, home: Home) -> Command:
+    if command.intent != "HassGetState" or "state" in command.slots or not command.targets:
+        return command
+    said = _STATE_WORD.search(command.text.lower())
+    if said is None:
+        return command
+    state = _STATE_OF.get(said.group(1), said.group(1))
+    domains = {home.device(t).domain for t in command.targets}
+    if state in ("up", "down"):
+        if domains != {"cover"}:
+            return command
+        state = "open" if state == "up" else "closed"
+    if not all(d in _STATE_DOMAINS.get(state, ()) for d in domains):
+        return command
+    return replace(command, slots={**command.slots, "state": state})
+
+
 def every_timer(command: Command) -> Command:
     """ "Cancel every timer" is all of them, never a timer called "every" (Home Assistant's
     template reads it so)."""
@@ -152,7 +193,8 @@ def _timer_said(command: Command, text: str) -> Command:
         if word not in _NO_NAME and values.parse_number(word) is None:
             slots["name"] = word
     if intent != "HassStartTimer" and (started := _STARTED_FOR.search(text)):
-        amount = values.parse_number(started.group(1))
+        said = started.group(1).split()
+        amount = values.parse_number(" ".join(said)) or values.parse_number(said[-1])
         if amount is not None and "start_minutes" not in slots and "start_hours" not in slots:
             slots[f"start_{started.group(2)}s"] = amount
     return replace(command, slots=slots)
@@ -187,6 +229,8 @@ def reconciled(command: Command, home: Home) -> Command:
         command = _timer_said(command, text)
     command = temperature_asked(command, home)
     command = what_to_play(command)
+    command = _sound_back(command)
+    command = _state_said(command, home)
     domains = {home.device(t).domain for t in command.targets}
     if command.intent == "HassSetPosition" and domains == {"fan"}:
         slots = dict(command.slots)

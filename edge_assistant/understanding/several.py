@@ -52,6 +52,12 @@ _CORRECTION = re.compile(
 
 _AND_WORD = re.compile(r"\s+and\s+", re.IGNORECASE)
 _ENDS_ON_OFF = re.compile(r"\w\s+(?:on|off)$", re.IGNORECASE)
+# Two things, each with its own on or off and no verb: "fan on lights off".
+_TWO_ENDS = re.compile(
+    rf"(?!.*\b(?:{'|'.join(VERBS)})\b)((?:the |my )?\w+(?: \w+)?\s(?:on|off))\s+"
+    r"((?:the |my )?\w+(?: \w+)?\s(?:on|off))",
+    re.IGNORECASE,
+)
 
 
 def clauses(text: str) -> list[str]:
@@ -70,6 +76,8 @@ def clauses(text: str) -> list[str]:
             lead = f"{lead} {part}".strip()  # "okay," belongs to what follows
             continue
         pieces = _AND_WORD.split(part)  # "lights off and tv on": two, each said by its end
+        if len(pieces) == 1 and (two := _TWO_ENDS.fullmatch(part)):  # "fan on lights off"
+            pieces = [two.group(1), two.group(2)]
         if len(pieces) > 1 and all(_ENDS_ON_OFF.search(p) for p in pieces):
             parts += [f"{lead}, {pieces[0]}" if lead else pieces[0], *pieces[1:]]
         else:
@@ -81,7 +89,7 @@ def clauses(text: str) -> list[str]:
 # The verb a sentence starts with, and its particle: "switch off", "turn", "close".
 _LEAD_VERB = re.compile(
     r"^(?:(?:please|pls|could you|can you|would you|will you|okay|ok|hey|just|now)\s+)*"
-    rf"(?P<verb>(?:{'|'.join(VERBS)})(?:\s+(?:on|off|up|down|out))?)\b\s*",
+    rf"(?P<verb>(?:{'|'.join(VERBS)})(?:\s+(?:on|off|up|down|out))?|on|off)\b\s*",
     re.IGNORECASE,
 )
 # What follows "and" when it joins values, not things: "and a half", "and fifty percent".

@@ -57,12 +57,14 @@ def lamps_only(command: Command, home: Home) -> Command:
     return replace(command, targets=lamps)
 
 
+_ONTO = re.compile(r"\bonto\b", re.IGNORECASE)
 _SPLIT_UN = re.compile(r"\bun (pause|mute|lock|plug)\b", re.IGNORECASE)
 
 
 def normalize_transcript(text: str) -> str:
     cleaned = " ".join(text.split()).replace("1/2", "half")
     cleaned = _SPLIT_UN.sub(r"un\1", cleaned)  # "un pause", "un mute": a recognizer's split
+    cleaned = _ONTO.sub("on", cleaned)  # "add bread onto the list": on
     cleaned = _OF_AFTER_VERB.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} off", cleaned)
     cleaned = _OF_AFTER_THING.sub(lambda m: f"{m.group(1)}{m.group(2)} off", cleaned)
     return _OF_AT_END.sub(
@@ -217,7 +219,11 @@ class Understander:
         is read as the state it asks about, and a need said of a room that the reading does
         not act on becomes a question about what would meet it (understanding/needs.py)."""
         text = cleaned if text is None else text
-        asked = as_state_question(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else None
+        asked = (
+            as_state_question(cleaned)
+            if cleaned and len(cleaned) <= MAX_CHARS and not _THEN_DO.search(cleaned)
+            else None
+        )  # "did i leave the coffee maker on turn it off": a request, not a question
         command = self._read(asked or cleaned, context, text)
         if asked:
             command = replace(command, text=text)
@@ -309,6 +315,7 @@ class Understander:
         return apply_change(command, self.resolver.home)
 
 
+_THEN_DO = re.compile(r"\b(?:turn|switch|shut|put|close|open|lock) (?:it|that|them|those)\b")
 _WHOLE_HOME = re.compile(r"\b(?:all|every|everywhere|whole|entire|house|home)\b")
 # A timer that rings, said as a command for later: "wake me in ten minutes".
 _RINGS = re.compile(
