@@ -21,7 +21,7 @@ from edge_assistant.understanding.reconcile import every_timer, reconciled, what
 from edge_assistant.understanding.relative import apply_change
 from edge_assistant.understanding.resolver import Resolver
 from edge_assistant.understanding.several import clauses, elided
-from edge_assistant.understanding.templates import TemplateLayer
+from edge_assistant.understanding.templates import TemplateLayer, TemplateMatch
 from edge_assistant.understanding.when import when
 
 ROLE = "understanding"
@@ -58,6 +58,7 @@ def lamps_only(command: Command, home: Home) -> Command:
 
 
 _ONTO = re.compile(r"\bonto\b", re.IGNORECASE)
+_LITE = re.compile(r"\blite(s)?\b", re.IGNORECASE)
 _SPLIT_UN = re.compile(r"\bun (pause|mute|lock|plug)\b", re.IGNORECASE)
 
 
@@ -65,6 +66,7 @@ def normalize_transcript(text: str) -> str:
     cleaned = " ".join(text.split()).replace("1/2", "half")
     cleaned = _SPLIT_UN.sub(r"un\1", cleaned)  # "un pause", "un mute": a recognizer's split
     cleaned = _ONTO.sub("on", cleaned)  # "add bread onto the list": on
+    cleaned = _LITE.sub(lambda m: "light" + (m.group(1) or ""), cleaned)  # a recognizer's "lite"
     cleaned = _OF_AFTER_VERB.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} off", cleaned)
     cleaned = _OF_AFTER_THING.sub(lambda m: f"{m.group(1)}{m.group(2)} off", cleaned)
     return _OF_AT_END.sub(
@@ -92,6 +94,9 @@ class Understander:
         self.decider = Decider(home, decisions)
         self.gazetteer = self.resolver.gazetteer
         self.last_ms = 0.0
+        named = [n for group in (home.devices, home.areas, home.floors) for x in group
+                 for n in x.spoken_names()]  # fmt: skip
+        self._words = {w for n in named for w in n.lower().split()} | _COMMAND_WORDS
 
     @classmethod
     def from_config(
@@ -109,7 +114,7 @@ class Understander:
         of it done. Blocking; call it from an executor in async code."""
         start = time.perf_counter()
         context = context or Context()
-        cleaned = normalize_transcript(text)
+        cleaned = self._mend(normalize_transcript(text))
         parts = clauses(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else [cleaned]
         if len(parts) == 1 or self.templates.match(cleaned, context) is not None:
             return [self.understand(text, context)]
@@ -131,13 +136,30 @@ class Understander:
         from an executor in async code."""
         start = time.perf_counter()
         context = context or Context()
-        cleaned = normalize_transcript(text)
+        cleaned = self._mend(normalize_transcript(text))
         command = self._whole(cleaned, context, text)
         if command.understood and command.layer == "model" and len(parts := clauses(cleaned)) > 1:
             command = replace(command, decision="refuse", reason=(
                 f"one command at a time, please: {len(parts)} in one sentence"))  # fmt: skip
         self.last_ms = (time.perf_counter() - start) * 1000
         return command
+
+    def _mend(self, cleaned: str) -> str:
+        """Words a recognizer split in two, joined again where the two make a word of the
+        home's names or of its commands ("the bath room", "thermo stat", "tee vee")."""
+        words = cleaned.split()
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            pair = "".join(words[i : i + 2]).lower()
+            known = {words[i].lower(), words[min(i + 1, len(words) - 1)].lower()} <= self._words
+            if i + 1 < len(words) and pair in self._words and not known:
+                out.append(_SAID_AS.get(pair, pair))
+                i += 2
+                continue
+            out.append(words[i])
+            i += 1
+        return " ".join(out)
 
     def _whole(self, cleaned: str, context: Context, text: str | None = None) -> Command:
         """One command with every thing its verb is said for ("turn off the tv and the
@@ -256,6 +278,14 @@ class Understander:
         return Command(text=cleaned, intent="HassStartTimer", slots=slots,
                        confidence=inner.confidence, layer=inner.layer, decision="act")  # fmt: skip
 
+    def _template(self, cleaned: str, context: Context) -> TemplateMatch | None:
+        """Home Assistant's reading, or of the sentence without the fillers around it ("um
+        what can i say to you", "who made you then"): its templates allow none."""
+        matched = self.templates.match(cleaned, context)
+        if matched is None and (bare := _BARE.fullmatch(cleaned)) and bare.group(1) != cleaned:
+            matched = self.templates.match(bare.group(1), context)
+        return matched
+
     def _here_only(self, command: Command, context: Context) -> Command:
         """A template reading with no place said of things in several rooms ("set the
         temperature to 68": every thermostat): those in the speaker's room, as Home Assistant
@@ -299,7 +329,7 @@ class Understander:
         if not cleaned or len(cleaned) > MAX_CHARS:
             reason = "empty transcript" if not cleaned else f"longer than {MAX_CHARS} characters"
             command = Command(text=text, intent=None, reason=reason)
-        elif (matched := self.templates.match(cleaned, context)) is not None:
+        elif (matched := self._template(cleaned, context)) is not None:
             read = self.resolver.from_slots(cleaned, matched.intent, matched.slots)
             command = self._here_only(what_to_play(every_timer(read)), context)
             if matched.intent == "HassRespond":
@@ -315,6 +345,20 @@ class Understander:
         return apply_change(command, self.resolver.home)
 
 
+# Fillers around a sentence: before it, and after it.
+_BARE = re.compile(
+    r"(?:(?:um|uh|er|erm|so|okay|ok|hey|right|well|oh|and|alright|hmm)\s+)*(.+?)"
+    r"(?:\s+(?:please|thanks|thank you|then|now|mate|for me|would you|will you|cheers|"
+    r"to us|to you|ta))*",
+    re.IGNORECASE,
+)
+# Words of commands a recognizer may split: "tee vee", "thermo stat", "time r".
+_COMMAND_WORDS = frozenset({
+    "bathroom", "bedside", "bedroom", "thermostat", "timer", "timers", "broadcast", "unmute",
+    "unpause", "downstairs", "upstairs", "everything", "everywhere", "tonight", "nevermind",
+    "teevee", "television", "tiemer",
+})  # fmt: skip
+_SAID_AS = {"teevee": "tv", "tiemer": "timer"}
 _THEN_DO = re.compile(r"\b(?:turn|switch|shut|put|close|open|lock) (?:it|that|them|those)\b")
 _WHOLE_HOME = re.compile(r"\b(?:all|every|everywhere|whole|entire|house|home)\b")
 # A timer that rings, said as a command for later: "wake me in ten minutes".
