@@ -63,7 +63,8 @@ _LEAD = (
 _NEGATED = re.compile(
     _LEAD + r"(?:don'?t|do not|never|no need to|there's no need to|theres no need to|"
     r"you don'?t (?:need|have) to|(?:let's|lets) not|not now|no no|(?:i|we) don'?t (?:want|need)|"
-    r"(?:i|we) do not (?:want|need))\b"
+    r"(?:i|we) do not (?:want|need)|(?:i|we) (?:was|were) (?:going to|gonna) ask|"
+    r"i wanted to ask)\b"
     r"|" + _LEAD + r"(?:leave|keep) (?:the|it|them|my|our|everything|that|this|those)\b"
 )
 # Words a whole request cannot end with: what follows was not heard ("switch off the").

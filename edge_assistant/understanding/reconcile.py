@@ -109,12 +109,11 @@ _AGAIN = re.compile(
 _NEXT = re.compile(r"^(?:the )?next (?:episode|song|track|one|chapter|video|tune)$")
 _PREVIOUS = re.compile(r"^(?:the )?(?:previous|last) (?:episode|song|track|one|chapter|video|tune)"
                        r"(?: again)?$")  # fmt: skip
-_SOME = re.compile(r"^(?:some|a bit of|a little|a little bit of|some more)\s+")
 
 
 def what_to_play(command: Command) -> Command:
     """A search that names no music: the player again (unpause), the next or the previous
-    track; "some jazz" searches for jazz."""
+    track."""
     if command.intent != "HassMediaSearchAndPlay":
         return command
     query = str(command.slots.get("search_query", "")).strip().lower()
@@ -123,8 +122,6 @@ def what_to_play(command: Command) -> Command:
                           (_PREVIOUS, "HassMediaPrevious")):  # fmt: skip
         if words.match(query):
             return replace(command, intent=intent, slots=slots)
-    if _SOME.match(query):
-        return replace(command, slots={**command.slots, "search_query": _SOME.sub("", query)})
     return command
 
 

@@ -144,6 +144,52 @@ class Understander:
         self.last_ms = (time.perf_counter() - start) * 1000
         return command
 
+    def _except(
+        self, cleaned: str, left_out: re.Match[str], context: Context, text: str | None
+    ) -> Command:
+        """ "Turn off all the lights except the floor lamp": the command said before
+        "except", on all it names but the things or places said after it. Refused when the
+        part left out names nothing the command acts on (never acted on whole)."""
+        said = cleaned[: left_out.start()].strip(" ,")
+        command = self._one(said, context, cleaned)
+        if not command.understood or command.decision == "refuse":
+            return replace(command, text=text or cleaned)
+        rest = cleaned[left_out.end() :]
+        home = self.resolver.home
+        out = {d.id for _, _, d in self.gazetteer.matches(rest, "device")}
+        out |= {d.id for _, _, a in self.gazetteer.matches(rest, "area")
+                for d in home.devices if d.area == a.id}  # fmt: skip
+        kept = tuple(t for t in command.targets if t not in out)
+        if not out & set(command.targets) or not kept:
+            return replace(command, text=text or cleaned, decision="refuse", reason=(
+                f"'{left_out.group()} {_short(rest.strip())}' names nothing of what I would "
+                "do: name what to act on"))  # fmt: skip
+        slots = {k: v for k, v in command.slots.items() if k not in ("name", "area", "floor")}
+        return replace(command, text=text or cleaned, targets=kept, slots=slots)
+
+    def _put_on(self, cleaned: str, put: re.Match[str], context: Context) -> Command | None:
+        """ "Put the lion king on the tv", "stick on some ed sheeran in the study": a search
+        on the player named, or the player where you are; None when no player fits."""
+        home = self.resolver.home
+        where = put.group("player") or ""
+        players = [d for _, _, d in self.gazetteer.matches(where, "device")
+                   if d.domain == "media_player"]  # fmt: skip
+        if not players:
+            areas = [a.id for _, _, a in self.gazetteer.matches(where, "area")]
+            area = areas[0] if areas else context.command_area()
+            players = [d for d in home.devices if d.domain == "media_player" and d.area == area]
+        if len(players) != 1:
+            return None
+        query = put.group("query").strip()
+        if not query or _NOT_MUSIC.fullmatch(query):
+            return None  # "put the telly on": the player itself
+        slots = {"search_query": query, "name": players[0].name}
+        if kind := _MEDIA_CLASS.match(query):  # "the artist taylor swift"
+            word = kind.group(1).lower()
+            slots.update(search_query=query[kind.end() :], media_class=_CLASS_OF.get(word, word))
+        command = self.resolver.from_slots(cleaned, "HassMediaSearchAndPlay", slots)
+        return self.decider.decide(command, context)
+
     def _mend(self, cleaned: str) -> str:
         """Words a recognizer split in two, joined again where the two make a word of the
         home's names or of its commands ("the bath room", "thermo stat", "tee vee")."""
@@ -164,6 +210,12 @@ class Understander:
     def _whole(self, cleaned: str, context: Context, text: str | None = None) -> Command:
         """One command with every thing its verb is said for ("turn off the tv and the
         lamp"): the clause of a sentence of several, or a sentence of one."""
+        if (left_out := _EXCEPT.search(cleaned)) and left_out.start() > 0:
+            return self._except(cleaned, left_out, context, text)
+        if (put := _PUT_ON_PLAYER.fullmatch(cleaned)) is not None:
+            played = self._put_on(cleaned, put, context)
+            if played is not None:
+                return replace(played, text=text or cleaned)
         command = self._one(cleaned, context, text)
         if (
             command.understood
@@ -345,6 +397,28 @@ class Understander:
         return apply_change(command, self.resolver.home)
 
 
+# Leaving things out: "all the lights except the floor lamp".
+_EXCEPT = re.compile(
+    r"\b(?:except(?: for)?|apart from|other than|but not|bar|aside from|excluding|save for)\b"
+)
+# Something to play put on a player: "put the lion king on the tv", "stick on some ed
+# sheeran in the study".
+_PUT_ON_PLAYER = re.compile(
+    r"(?:(?:can you|could you|please|just|hey|um|uh|okay|ok)\s+)*(?:put|stick|pop|throw|chuck)"
+    r"(?: on)? (?P<query>.+?)(?: on| in)(?P<player> (?:the |my )?(?:tv|telly|television|"
+    r"speaker|radio|office speaker|[a-z]+ room|office|study|kitchen|bedroom))"
+    r"(?:\s+(?:please|for me|would ya|would you|for the kids|now))*",
+    re.IGNORECASE,
+)
+_MEDIA_CLASS = re.compile(
+    r"(?:the )?(artist|album|playlist|track|song|podcast|movie|film|show|channel|episode)\s+",
+    re.IGNORECASE,
+)
+_CLASS_OF = {"song": "track", "film": "movie", "show": "tv_show"}
+_NOT_MUSIC = re.compile(
+    r"(?:the |my )?(?:tv|telly|television|speaker|radio|music|it|that|this|lights?|lamp|"
+    r"heating|fan|kettle|coffee(?: machine)?|volume|sound)"
+)
 # Fillers around a sentence: before it, and after it.
 _BARE = re.compile(
     r"(?:(?:um|uh|er|erm|so|okay|ok|hey|right|well|oh|and|alright|hmm)\s+)*(.+?)"
