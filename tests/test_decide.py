@@ -291,3 +291,14 @@ def test_a_question_about_a_thing_must_name_it(home: Home) -> None:
     lights = reading("are the garden lights still on", "HassGetState", ("garden_lights",), 0.99,
                      name="Garden Lights", state="on")  # fmt: skip
     assert Decider(home).decide(lights, HERE).decision == "act"
+
+
+@pytest.mark.parametrize(
+    ("text", "bare"),
+    [("twenty degrees", True), ("about 50 percent please", True), ("20%", True),
+     ("set it to twenty", False), ("heating to 20", False), ("turn on the lights", False)],
+)  # fmt: skip
+def test_a_value_said_alone_is_no_request(text: str, bare: bool) -> None:
+    from edge_assistant.understanding.decide import bare_value
+
+    assert bare_value(text) is bare

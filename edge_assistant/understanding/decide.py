@@ -302,14 +302,11 @@ _VAGUE_ITEM = re.compile(
     r"(?:something|some stuff|stuff|things|a thing|(?:(?:to|my|the|a|on|it|that|this|our|"
     r"of|in|and|for)\s*)*)"
 )
-# Only a value: "twenty degrees", "fifty percent".
-_BARE_VALUE = re.compile(
-    r"(?:(?:um|uh|er|erm|about|around|like|maybe|oh|so)\s+)*(?:\d+|(?:a |one )?hundred|"
-    r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|ten|eleven|twelve|fifteen|"
-    r"sixteen|seventeen|eighteen|nineteen|five|six|seven|eight|nine|two|three|four)"
-    r"(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?)"
-    r"(?:\s+(?:degrees?|percent|%|celsius|fahrenheit))?(?:\s+please)?"
-)
+# What may stand around a value said alone: "about twenty degrees please".
+_AROUND_A_VALUE = frozenset({
+    "um", "uh", "er", "erm", "about", "around", "like", "maybe", "oh", "so", "degrees",
+    "degree", "percent", "celsius", "fahrenheit", "please",
+})  # fmt: skip
 _PLEASE_END = re.compile(r"\b(?:please|pls)$")  # "time please": asked
 _BARE_ASK = re.compile(r"(?:the )?(?:weather|forecast|time|date)")  # "weather": asked
 _VOLUME_INTENTS = frozenset({"HassSetVolume", "HassSetVolumeRelative"})
@@ -396,6 +393,17 @@ def negated(text: str) -> bool:
     return bool(_NEGATED.search(text.lower()))
 
 
+def bare_value(text: str) -> bool:
+    """Whether ``text`` is only a value ("twenty degrees", "about 50 percent"): no request."""
+    numbers = find_numbers(text)
+    if not numbers:
+        return False
+    rest = text
+    for start, end, _ in reversed(numbers):
+        rest = rest[:start] + " " + rest[end:]
+    return set(words_of(rest)) <= _AROUND_A_VALUE
+
+
 def cut_off(text: str) -> bool:
     words = words_of(text)
     return bool(words) and words[-1] in _CUT_OFF
@@ -442,7 +450,7 @@ class Decider:
             and len(str(command.slots.get("name", "")).split()) > 3
         ):
             return _refuse(command, "which timer? say its name or its time")
-        if _BARE_VALUE.fullmatch(text):
+        if bare_value(text):
             return _refuse(command, "only a value was heard, not what to do with it")
         if (other := self._to_others(text)) is not None:
             return _refuse(command, f"said to someone else, or of what you will do ('{other}')")
