@@ -199,11 +199,12 @@ _HEDGE = re.compile(
     r"\b(?:or|i dunno|dunno|i don'?t know which|not sure which|i forget which|whichever|"
     r"or something|or whatever)\b"
 )
-# Leaving a thing out ("all the lights except the lamp"): the reading acts on what is named,
-# which is what was meant to be left alone.
-_EXCEPT = re.compile(
-    r"\b(?:except|excepting|apart from|other than|besides|but not|bar the|aside from|"
-    r"save for)\b"
+# Leaving a thing out ("all the lights except the lamp"): Understander reads the command
+# before it and takes out what follows; a reading that still holds it (the sentence starts
+# with it) would act on what was meant to be left alone, and is refused.
+EXCEPT = re.compile(
+    r"\b(?:except(?:ing| for)?|apart from|other than|besides|but not|bar the|aside from|"
+    r"excluding|save for)\b"
 )
 # Said to someone else, or of what the speaker will do: "let me turn the lamp on for you",
 # "mum can you turn the telly down", "i'll switch it off in a sec".
@@ -454,7 +455,7 @@ class Decider:
             return _refuse(command, "only a value was heard, not what to do with it")
         if (other := self._to_others(text)) is not None:
             return _refuse(command, f"said to someone else, or of what you will do ('{other}')")
-        if kind_of(command.intent) == "control" and (left := _EXCEPT.search(text)):
+        if kind_of(command.intent) == "control" and (left := EXCEPT.search(text)):
             return _refuse(command, f"'{left.group()}' was said: I cannot leave things out, "
                            "so name what to act on")  # fmt: skip
         if cut_off(text):

@@ -12,7 +12,7 @@ from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.home.model import Home
 from edge_assistant.inference.loader import load_role
 from edge_assistant.understanding.context import Context, context_vector
-from edge_assistant.understanding.decide import Decider, kind_of, names_a_kind, negated
+from edge_assistant.understanding.decide import EXCEPT, Decider, kind_of, names_a_kind, negated
 from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
 from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
@@ -210,7 +210,7 @@ class Understander:
     def _whole(self, cleaned: str, context: Context, text: str | None = None) -> Command:
         """One command with every thing its verb is said for ("turn off the tv and the
         lamp"): the clause of a sentence of several, or a sentence of one."""
-        if (left_out := _EXCEPT.search(cleaned)) and left_out.start() > 0:
+        if (left_out := EXCEPT.search(cleaned)) and left_out.start() > 0:
             return self._except(cleaned, left_out, context, text)
         if (put := _PUT_ON_PLAYER.fullmatch(cleaned)) is not None:
             played = self._put_on(cleaned, put, context)
@@ -397,10 +397,6 @@ class Understander:
         return apply_change(command, self.resolver.home)
 
 
-# Leaving things out: "all the lights except the floor lamp".
-_EXCEPT = re.compile(
-    r"\b(?:except(?: for)?|apart from|other than|but not|bar|aside from|excluding|save for)\b"
-)
 # Something to play put on a player: "put the lion king on the tv", "stick on some ed
 # sheeran in the study".
 _PUT_ON_PLAYER = re.compile(
