@@ -50,7 +50,7 @@ def test_a_negated_request_never_acts_whichever_layer_read_it(home: Home, text: 
 
 
 @pytest.mark.parametrize(
-    "text", ["switch off the", "turn on the light by the", "dim the lights to"]
+    "text", ["switch off the", "turn on the light by the", "dim the lights to", "what's the"]
 )
 def test_a_cut_off_request_is_refused_saying_what_was_heard(home: Home, text: str) -> None:
     assert cut_off(text)
@@ -59,7 +59,11 @@ def test_a_cut_off_request_is_refused_saying_what_was_heard(home: Home, text: st
     assert text.split()[-1] in (decided.reason or "")
 
 
-@pytest.mark.parametrize("text", ["turn on the lights please", "turn on the heater switch"])
+@pytest.mark.parametrize(
+    "text",
+    ["turn on the lights please", "turn on the heater switch", "what's the heating set to",
+     "where's alice got to", "switch the telly off then"],
+)  # fmt: skip
 def test_whole_requests_are_not_cut_off(text: str) -> None:
     assert not cut_off(text)
 

@@ -39,6 +39,12 @@ def test_items_are_added_ticked_off_and_kept_across_a_restart(tmp_path: Path) ->
             said("HassListCompleteItem", item="call the plumber", name="to do")
         ) == ("Ticked off call the plumber.")
         assert "not on" in lists.handle(said("HassListCompleteItem", item="eggs"))
+        # no list named ("tick off the gate"): the list that has it
+        lists.handle(said("HassListAddItem", item="mow the lawn", name="jobs"))
+        assert lists.handle(said("HassListCompleteItem", item="mow the lawn")) == (
+            "Ticked off mow the lawn."
+        )
+        assert lists.items("jobs") == []
     with Journal(config) as journal:  # a restart: the open items are still there
         lists = Lists(journal)
         assert lists.items("shopping") == ["oat milk"]
@@ -77,7 +83,11 @@ def test_a_home_without_lists_gets_no_device_action_and_a_long_item_is_refused()
      ("add batteries to the grocery list", "HassListAddItem", "batteries", "grocery"),
      ("shopping list add bananas", "HassShoppingListAddItem", "bananas", None),
      ("cross bread off the shopping list", "HassListCompleteItem", "bread", "shopping"),
-     ("mark washing up liquid as bought", "HassListCompleteItem", "washing up liquid", None)],
+     ("mark washing up liquid as bought", "HassListCompleteItem", "washing up liquid", None),
+     ("tick off bread", "HassListCompleteItem", "bread", None),
+     ("stick teabags on the shopping list", "HassShoppingListAddItem", "teabags", None),
+     ("we're out of coffee add it to the shopping list", "HassShoppingListAddItem", "coffee",
+      None)],
 )  # fmt: skip
 def test_what_people_say_to_a_list_is_read(
     understander, text: str, intent: str, item: str, name: str | None

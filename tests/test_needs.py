@@ -27,13 +27,22 @@ def home() -> Home:
      ("did we leave the kitchen lights on", "is the kitchen lights on"),
      ("did i lock the front door", "is the front door locked"),
      ("have you switched off the tv", "is the tv off"),
-     ("did someone leave the back gate shut", "is the back gate closed")],
+     ("did someone leave the back gate shut", "is the back gate closed"),
+     ("did we leave the telly on downstairs", "is the telly on downstairs"),
+     ("was the front door left unlocked", "is the front door unlocked"),
+     ("has the hall light been left on again", "is the hall light on"),
+     ("check the garage door's shut", "is the garage door closed"),
+     ("can you check if i locked the door properly", "is the door locked")],
 )  # fmt: skip
 def test_a_question_about_what_someone_did_asks_the_state_it_left(said: str, asked: str) -> None:
     assert as_state_question(said) == asked
 
 
-@pytest.mark.parametrize("said", ["did you have a nice day", "turn off the tv", "i left it on"])
+@pytest.mark.parametrize(
+    "said",
+    ["did you have a nice day", "turn off the tv", "i left it on", "check the weather",
+     "check if the kids are asleep"],
+)  # fmt: skip
 def test_anything_else_is_no_state_question(said: str) -> None:
     assert as_state_question(said) is None
 

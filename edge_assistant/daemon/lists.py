@@ -46,6 +46,10 @@ class Lists:
             return "What should I put on the list?"
         called = list_name(command)
         with self._lock:
+            if command.intent == "HassListCompleteItem" and not command.slots.get("name"):
+                # "tick off bread": the list that has it, when none is named
+                called = next((name for name, held in self._items.items() if any(
+                    i[1].casefold() == item.casefold() for i in held)), called)  # fmt: skip
             items = self._items.get(called, [])
             if command.intent == "HassListCompleteItem":
                 found = next((i for i in items if i[1].casefold() == item.casefold()), None)

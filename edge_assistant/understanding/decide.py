@@ -67,21 +67,26 @@ _NEGATED = re.compile(
     r"i wanted to ask)\b"
     r"|" + _LEAD + r"(?:leave|keep) (?:the|it|them|my|our|everything|that|this|those)\b"
 )
+# A request withdrawn at its end: "turn off the lights no don't", "… actually forget it".
+_WITHDRAWN = re.compile(
+    r"\b(?:no|actually|wait|oh|hang on)\s+(?:don'?t|do not|never mind|nevermind|forget it|"
+    r"leave it|scratch that|cancel that)(?:\s+(?:then|actually|bother|do it))?$"
+)
 # Words a whole request cannot end with: what follows was not heard ("switch off the").
 _CUT_OFF = frozenset({
     "the", "a", "an", "to", "by", "at", "with", "for", "my", "your", "our", "their", "and",
     "or", "but", "if", "because", "of", "from", "into", "onto", "can", "could", "would",
-    "should", "then", "than", "um", "uh", "er", "erm", "channel",
+    "should", "than", "um", "uh", "er", "erm", "channel", "big", "main", "little",
 })  # fmt: skip
 _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 # The words that say each intent's action. A model reading without one is at best a guess.
 _CUE = {
-    "HassTurnOn": r"on|start|open|opens|unlock|activate|enable|engage|arm|illuminate|light up|"
+    "HassTurnOn": r"on|start|open|opens|unlock|activate|enable|engage|arm|secure|illuminate|light up|"
     r"lights up|power up|fire up|boot|run|raise|lift|roll up|pull up|draw back",
     "HassTurnOff": r"off|stop|close|closes|shut|lock|kill|disable|deactivate|disarm|cut|douse|"
     r"put out|power down|lower|roll down|pull down|draw",
-    "HassLightSet": r"\d+|up|down|more|less|darker|lighter|percent|bright|brighter|brightness|dim|dimmer|dimmed|level|max|"
+    "HassLightSet": r"\d+|up|down|more|less|darker|lighter|lighten|percent|bright|brighter|brighten|brightness|dim|dimmer|dimmed|softer|level|max|"
     r"maximum|full|half|low|lower|colou?r|red|orange|yellow|green|blue|purple|pink|white|"
     r"warm|cool|turquoise|brown|black",
     "HassSetPosition": r"\d+|percent|half|halfway|position|open|close|raise|lower|way|up|down",
@@ -97,7 +102,7 @@ _CUE = {
     "HassClimateSetTemperature": r"\d+|degrees?|temperature|heat|heating|warm|warmer|cool|"
     r"cooler|thermostat|celsius|fahrenheit|up|down|hotter|colder",
     "HassFanSetSpeed": r"\d+|speed|fast|faster|slow|slower|up|down|max|full|low|high|medium",
-    "HassVacuumStart": r"start|clean|vacuum|hoover|run|go|sweep",
+    "HassVacuumStart": r"start|clean|vacuum|hoover|run|go|sweep|send|out",
     "HassVacuumReturnToBase": r"dock|base|home|charge|charger|charging|back|return",
     "HassMediaSearchAndPlay": r"play|put on|listen",
     "HassMediaPlayerMute": r"mute|silence|shush",
@@ -212,7 +217,8 @@ _TO_OTHERS = re.compile(
     _LEAD + r"(?:(?:um|uh|oh|so|okay|ok|right|well|here|yeah|no)\s+)*(?:let me|lemme|i'll|i will|"
     r"i'm gonna|im gonna|i'm going to|im going to|i am going to|i'm about to|shall i|should i|"
     r"we'll|we will|we should|you should|you need to|you'd better|are you going to|"
-    r"would you like|do you want the|do you want it|you want the|want me to)\b"
+    r"would you like|do you want the|do you want it|you want the|want me to|would it kill you|"
+    r"i'm (?:putting|turning|switching|getting|taking|bringing|making|doing))\b"
 )
 # Words a request to this assistant may start with; another first word followed by one of
 # _TOLD is someone's name ("josh skip this song").
@@ -248,12 +254,36 @@ _VOCATIVES = frozenset({
     "grandma", "grandpa", "nan", "nana", "granny", "gran", "boys", "girls", "children", "sis",
     "bro", "buddy", "pal", "hun",
 })  # fmt: skip
+_NEXT_THING = re.compile(
+    r"\bnext (?!(?:song|track|one|episode|chapter|video|tune|thing|please|pls|on|in|for|then|"
+    r"now|track's|song's|one's|time)\b)[a-z]+"
+)
+# "bright" said of a thing ("turn around bright eyes"): no level of the lights.
+_BRIGHT_THING = re.compile(
+    r"\bbright (?!(?:in|enough|please|now|and|as|for|at|again|here|there|still|though)\b)[a-z]+"
+)
+_OTHER_ASSISTANTS = frozenset({"alexa", "siri", "google", "cortana", "bixby"})
+# A word of address said last: the sentence is said to that person.
+_TRAILING_VOCATIVES = frozenset({
+    "love", "darling", "sweetheart", "honey", "babe", "hun", "mum", "mom", "dad", "sweetie",
+})  # fmt: skip
 # A statement of how a thing is ("the bedroom blinds are stuck halfway again", "the
 # thermostat says twenty"): no request, though it names a thing and a value.
 _STATEMENT = re.compile(
-    _LEAD + r"(?:the|my|our|your|his|her|their|that|this|these|those)\s+(?:[a-z']+\s+){0,3}?"
+    _LEAD + r"(?:the|my|our|your|his|her|their|that|this|these|those)\s+(?:[a-z']+\s+){0,4}?"
     r"(?:is|are|was|were|says|said|keeps|kept|seems|seemed|looks|looked|isn't|aren't|wasn't|"
-    r"won't|doesn't|don't|didn't|has|have|had|went|goes|gets|got|needs|broke)\b"
+    r"won't|doesn't|don't|didn't|has|have|had|went|goes|go|come|comes|came|stay|stays|gets|got|"
+    r"needs|broke|want|wants|like|likes|turned|switched|left|opened|closed)\b"
+    # a reading said: "it's twenty degrees in here"
+    r"|" + _LEAD + r"(?:it'?s|it is) (?:only |about |nearly |almost |like |already )?"
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
+    r"nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b"
+    # "the tv's on in the living room", "my lamp's broken"
+    r"|" + _LEAD + r"(?:the|my|our|your|that|this)\s+(?:[a-z]+\s+){0,2}[a-z]+'s\s+(?:on|off|"
+    r"open|closed|shut|still|been|not|broken|gone|playing|making|stuck|locked|unlocked|"
+    r"always|never|too|so|really|a bit)\b"
+    # someone doing something: "mister tumble is switching the light on and off"
+    r"|" + _LEAD + r"(?:[a-z]+\s+){1,2}(?:is|are|was|were)\s+[a-z]+ing\b"
     # what someone does or did: "she always leaves the bathroom light on"
     r"|" + _LEAD + r"(?:he|she|they|someone|somebody|nobody|everyone|everybody|you)\s+"
     r"(?:always|never|keeps?|kept|left|leaves|forgot|forgets|turned|switched|put|puts|was|were|"
@@ -261,8 +291,15 @@ _STATEMENT = re.compile(
     # what the speaker likes or meant to do: "i like the lamp on purple"
     r"|" + _LEAD + r"i (?:like|love|prefer|hate|liked|loved|think|thought|reckon|was going to|"
     r"was gonna|wanted to ask)\b"
+    # looking at a thing: "look at the dust on that fan"
+    r"|" + _LEAD + r"(?:look at|have you seen|did you see)\b"
     # a story told: "turn off the lights he whispered"
     r"|\b(?:he|she|they) (?:said|says|whispered|shouted|yelled|asked|told|screamed|muttered)\b"
+)
+# What the speaker did: "i moved the floor lamp by the window", "i turned the lights off".
+_DID_IT = re.compile(
+    _LEAD + r"i (?:(?!need\b|feed\b|speed\b)[a-z]+ed|put|left|shut|set|got|had|did|made|took|"
+    r"told|forgot)\b"
 )
 _IMPERATIVE = re.compile(
     r"\b(?:turn|switch|put|set|open|close|shut|start|stop|run|play|pause|dim|lock|unlock|"
@@ -301,7 +338,7 @@ _LIST = re.compile(r"\b(?:lists?|timers?)\b")
 # A list item that names nothing: "add something to the shopping list".
 _VAGUE_ITEM = re.compile(
     r"(?:something|some stuff|stuff|things|a thing|(?:(?:to|my|the|a|on|it|that|this|our|"
-    r"of|in|and|for)\s*)*)"
+    r"of|in|and|for|them|those|these|they)\s*)*)"
 )
 # What may stand around a value said alone: "about twenty degrees please".
 _AROUND_A_VALUE = frozenset({
@@ -329,6 +366,9 @@ _YOURS = re.compile(
     r"\byour (?:\w+ )?(?:heating|lights?|lamps?|tv|telly|music|fan|blinds|curtains|door|"
     r"thermostat|heater|speaker|bills?)\b"
 )
+_DRAW = re.compile(r"\bdraw\b")
+_DRAWN_WAY = re.compile(r"\b(?:open|opened|close|closed|shut|back|apart|together|across|in)\b")
+_YOUR_TIMER = re.compile(r"\b(?:your|their|his|her) (?:\w+ )?(?:timers?|ovens?|clocks?)\b")
 # "in the loo": a place said; those words are no place.
 _PLACE = re.compile(
     r"\b(?:in|into) the ([a-z']+(?: [a-z']+)?)(?=$| (?:please|now|pls|thanks|for me)\b)"
@@ -378,7 +418,14 @@ _VAGUE = re.compile(r"\b(?:the other (?:one|\w+)|(?:in|out|over|up|down) there)\
 # Domains whose words people swap ("curtains" for blinds, "heater" for the thermostat): one
 # of them in the speaker's room may be the one meant, though another room's is named so.
 _ONE_KIND = frozenset({"cover", "climate"})
+_WH = frozenset({"what", "what's", "whats", "where", "where's", "wheres", "who", "who's", "which"})
+_STRANDED = frozenset({"to", "at", "for", "with", "from", "of", "by"})
 DEFAULT = DecisionsConfig()
+
+
+def kinds_said(text: str) -> set[str]:
+    """The domains of the kind words said ("the lights", "the telly"): {"light", …}."""
+    return {d for words, kinds in _KIND_DOMAINS if words.search(text.lower()) for d in kinds}
 
 
 def names_a_kind(text: str) -> bool:
@@ -405,8 +452,21 @@ def bare_value(text: str) -> bool:
     return set(words_of(rest)) <= _AROUND_A_VALUE
 
 
-def cut_off(text: str) -> bool:
+def _said_twice(text: str) -> bool:
+    """ "Pump up the volume pump up the volume": the same words twice over."""
     words = words_of(text)
+    half = len(words) // 2
+    return len(words) >= 4 and len(words) % 2 == 0 and words[:half] == words[half:]
+
+
+def cut_off(text: str) -> bool:
+    """Whether ``text`` stops after a word that cannot end a request ("switch off the"). A
+    question may end on its preposition ("what's the heating set to", "where's alice got to")."""
+    words = words_of(text)
+    if len(words) > 2 and words[0] in _WH and words[-1] in _STRANDED:
+        return False
+    if len(words) > 2 and words[0] in _WH and words[-1] in ("in", "on"):
+        return True  # "what's the weather in", "what's the weather gonna be on"
     return bool(words) and words[-1] in _CUT_OFF
 
 
@@ -427,6 +487,7 @@ class Decider:
         self._vocab = {w for n in named for w in words_of(n)} | {
             w.removesuffix("s") for n in named for w in words_of(n)
         }
+        self.vocabulary = frozenset(self._vocab)  # the words of the home's names
 
     def decide(self, command: Command, context: Context | None = None) -> Command:
         context = context or Context()
@@ -436,7 +497,7 @@ class Decider:
         if command.intent == "HassNevermind":  # does nothing; "the" is no "never mind"
             known = command.layer != "model" or _NEVERMIND.search(text)
             return replace(command, decision="act") if known else _refuse(command, "no request")
-        if negated(text):
+        if negated(text) or _WITHDRAWN.search(text):
             return _refuse(command, "a request not to do something: nothing to do")
         if command.intent in LIST_INTENTS and _VAGUE_ITEM.fullmatch(
             str(command.slots.get("item", "")).strip().lower()
@@ -453,12 +514,13 @@ class Decider:
             return _refuse(command, "which timer? say its name or its time")
         if bare_value(text):
             return _refuse(command, "only a value was heard, not what to do with it")
-        if (other := self._to_others(text)) is not None:
+        if (other := self.to_others(text)) is not None:
             return _refuse(command, f"said to someone else, or of what you will do ('{other}')")
         if kind_of(command.intent) == "control" and (left := EXCEPT.search(text)):
             return _refuse(command, f"'{left.group()}' was said: I cannot leave things out, "
                            "so name what to act on")  # fmt: skip
-        if cut_off(text):
+        if cut_off(text) and not (command.intent == "HassRespond" and command.layer != "model"):
+            # "where does my data go to": Home Assistant's own question, whole as said
             return _refuse(command, f"only part of a request was heard ('{_tail(text)}')")
         if (
             kind_of(command.intent) == "control"
@@ -474,6 +536,13 @@ class Decider:
             and not any(k.startswith("start_") for k in command.slots)  # "the 5 minute timer"
         ):
             return _refuse(command, "a time said: to shorten a timer, say 'take 1 minute off'")
+        if command.intent == "HassMediaSearchAndPlay" and (
+            why := self._not_to_play(str(command.slots.get("search_query", "")).lower())
+        ):
+            return _refuse(command, why)
+        if kind_of(command.intent) == "control" and _said_twice(text):
+            return replace(command, decision="ask", clarify=self.question(command),
+                           reason="the same words twice, as in a song")  # fmt: skip
         if (elsewhere := self._elsewhere(text, command)) is not None:
             return replace(command, decision="ask", clarify=self.question(command),
                            reason=f"none of it is in the {elsewhere}")  # fmt: skip
@@ -481,12 +550,30 @@ class Decider:
             return self._acting(command, text, context)
         return self._model(command, text, context)
 
+    def _not_to_play(self, query: str) -> str | None:
+        """Why a search's words are nothing to play ("play it again sam", "put the heater on"
+        read as a search for "the heater on"), else None."""
+        words = words_of(query)
+        if words and words[0] in ("it", "that", "this", "them", "those", "these"):
+            return f"what to play was not said ('{query}')"
+        things = [d for _, _, d in self.gazetteer.matches(query, "device")]
+        if any(d.domain != "media_player" for d in things) or kinds_said(query) - {"media_player"}:
+            return f"'{query}' is a thing in the home, not something to play"
+        return None
+
     def _acting(self, command: Command, text: str, context: Context) -> Command:
         """Act, or ask first when the reading is of things elsewhere, said only by a kind."""
         if kind_of(command.intent) == "control" and (
             away := self._not_here(text, command, context)
         ):
             return replace(command, decision="ask", clarify=self.question(command), reason=away)
+        if (
+            command.intent in ("HassTurnOn", "HassTurnOff")
+            and _DRAW.search(text)
+            and not _DRAWN_WAY.search(text)
+        ):  # "draw the curtains": open them or close them?
+            return replace(command, decision="ask", clarify=self.question(command),
+                           reason="'draw' says neither open nor close")  # fmt: skip
         if kind_of(command.intent) == "control" and (vague := _VAGUE.search(text)):
             return replace(command, decision="ask", clarify=self.question(command),
                            reason=f"'{vague.group()}' does not say which")  # fmt: skip
@@ -528,6 +615,12 @@ class Decider:
             return _refuse(command, "a question about how things are, not a request")
         if kind == "control" and (said := self._other_kind(text, command)):
             return _refuse(command, f"'{said}' was said, and the reading is of something else")
+        if (
+            kind == "control"
+            and (did := _DID_IT.search(text))
+            and not _IMPERATIVE.search(text, did.end())
+        ):
+            return _refuse(command, f"said of what was done ('{did.group().strip()}'), not asked")
         told = _STATEMENT.search(text)
         if told and (_IMPERATIVE.search(text, told.end()) or _NEEDS_TO.search(text)):
             told = None  # "the floors are filthy run the vacuum", "… needs to go on"
@@ -539,6 +632,8 @@ class Decider:
         ):
             return _refuse(command, against)
         cue = (intent in CUES and bool(CUES[intent].search(text))) or self._cued(text, command)
+        if kind == "timer" and (yours := _YOUR_TIMER.search(text)):
+            return _refuse(command, f"'{yours.group()}' is not this home's")
         if kind == "timer":
             about_timer = bool(_TIMER_WORD.search(text)) or (
                 intent == "HassStartTimer" and cue and bool(_REMIND.search(text))
@@ -550,6 +645,7 @@ class Decider:
             intent in IMPLIED_DOMAIN
             and (len(words_of(text)) >= 2 or bool(_ONE_WORD.fullmatch(text)))
             and (intent not in _VOLUME_INTENTS or bool(_SOUND.search(text)))
+            and (intent != "HassLightSet" or not _BRIGHT_THING.search(text))
         )  # "a bit brighter", "louder": the lights, the player; never a lone "up", and "i feel
         # a bit down today" is no volume
         sure = not _HEDGE.search(text)  # "the heating or the fan i dunno": ask
@@ -655,16 +751,25 @@ class Decider:
             return bool(_COVER_CUES[command.intent].search(text))
         return False
 
-    def _to_others(self, text: str) -> str | None:
+    def to_others(self, text: str) -> str | None:
         """The words that say a sentence is said to someone else ("mum can you …") or of what
         the speaker will do ("let me …"), else None."""
         if said := _TO_OTHERS.search(text):
             return said.group().strip()
+        return self.addressed(text)
+
+    def addressed(self, text: str) -> str | None:
+        """The name or word of address a sentence starts with ("mum can you …", "josh skip
+        this song"): said to that person, not to the assistant; else None."""
         words = words_of(text)
         lead = [w for w in words if w not in ("um", "uh", "oh", "hey", "oi", "ok", "okay")]
         first = lead[0] if lead else None
         if first is not None and len(words) > 2 and (first in _VOCATIVES or first in self._people):
             return first
+        if first in _OTHER_ASSISTANTS and len(words) > 1:  # "alexa stop"
+            return first
+        if len(words) > 3 and words[-1] in _TRAILING_VOCATIVES:  # "… before you come to bed love"
+            return words[-1]
         if (
             len(lead) > 2
             and lead[1] in _TOLD
@@ -689,6 +794,8 @@ class Decider:
             return "something to play was said: say 'play …'"
         if yours := _YOURS.search(text):
             return f"'{yours.group()}' is not this home's"
+        if command.intent == "HassMediaNext" and (other := _NEXT_THING.search(text)):
+            return f"'{other.group()}' is nothing a player skips to"  # "next slide please"
         for place in _PLACE.finditer(text):
             for word in place.group(1).split():
                 if word not in self._vocab and word not in _NOT_PLACES:
@@ -727,10 +834,16 @@ class Decider:
     def _other_kind(self, text: str, command: Command) -> str | None:
         """A kind of device said that none of the targets is ("turn up the heat" read as a
         lamp), when the words name no device by its name; else None."""
-        if not command.targets or self.gazetteer.matches(text, "device"):
-            return None
+        named = self.gazetteer.matches(text, "device")
+        if not command.targets or (named and (_JOINS.search(text) or _HEDGE.search(text))):
+            return None  # "the tv and the lamp": each read after; "… or the fan": asked
         domains = {self._domains[t] for t in command.targets if t in self._domains}
-        said = [(m.group(), kinds) for words, kinds in _KIND_DOMAINS for m in words.finditer(text)]
+        said = [
+            (m.group(), kinds)
+            for words, kinds in _KIND_DOMAINS
+            for m in words.finditer(text)
+            if not any(s <= m.start() and m.end() <= e for s, e, _ in named)
+        ]  # a kind word of a device's own name ("the garden lights") is that device
         if said and not any(kinds & domains for _, kinds in said):
             return said[0][0]
         return None
@@ -754,6 +867,11 @@ class Decider:
             inside = any(s <= start and end <= e for s, e, _ in devices)
             if not inside and area.id not in placed:
                 return str(area.name)
+        floors = {self.home.area(a).floor for a in placed}
+        for start, end, floor in self.gazetteer.matches(text, "floor"):
+            inside = any(s <= start and end <= e for s, e, _ in devices)
+            if not inside and floor.id not in floors:  # "the upstairs telly"
+                return str(floor.name)
         return None
 
     def _grounded(self, text: str, command: Command, context: Context) -> bool:

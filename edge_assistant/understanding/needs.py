@@ -22,14 +22,29 @@ from edge_assistant.understanding.gazetteer import Gazetteer
 from edge_assistant.understanding.intents import Command
 
 _WHO = r"(?:i|we|you|someone|somebody|anyone|anybody|they|he|she|the kids)"
+_AFTER = r"(?P<after>(?: (?:again|properly|downstairs|upstairs|in here|in the [a-z ]+))*)"
 _LEFT = re.compile(
     rf"^(?:did|have|has) {_WHO} (?:leave|left) (?P<thing>.+?) "
-    r"(?P<state>on|off|open|closed|shut|locked|unlocked|running)(?: again)?\??$"
+    rf"(?P<state>on|off|open|closed|shut|locked|unlocked|running){_AFTER}\??$"
+)
+_WAS_LEFT = re.compile(
+    r"^(?:was|were|has|have) (?P<thing>.+?) (?:been )?left "
+    rf"(?P<state>on|off|open|closed|shut|locked|unlocked|running){_AFTER}\??$"
 )
 _DID = re.compile(
     rf"^(?:did|have|has) {_WHO} (?P<verb>lock|locked|unlock|unlocked|close|closed|shut|open|"
     r"opened|turn off|turned off|switch off|switched off|turn on|turned on|switch on|"
-    r"switched on) (?P<thing>.+?)(?: again)?\??$"
+    rf"switched on) (?P<thing>.+?){_AFTER}\??$"
+)
+# "check the garage door's shut", "can you check if i locked the door properly": the question
+# after the check.
+_CHECK = re.compile(
+    r"^(?:(?:can|could|would) you |please |just )*(?:check|see|find out)"
+    r"(?: (?:if|whether|that))? (?P<rest>.+)$"
+)
+_IS = re.compile(
+    r"^(?P<thing>(?:the|my|our) .+?)(?:'s| is| are) "
+    r"(?P<state>on|off|open|closed|shut|locked|unlocked)(?: properly)?$"
 )
 _STATE = {
     "lock": "locked", "locked": "locked", "unlock": "unlocked", "unlocked": "unlocked",
@@ -43,12 +58,24 @@ def as_state_question(text: str) -> str | None:
     """ "did I leave the garage door open" -> "is the garage door open"; None for anything
     that is not a question about what someone did."""
     lowered = " ".join(text.lower().split())
-    if m := _LEFT.match(lowered):
+    if checked := _CHECK.match(lowered):
+        rest = checked.group("rest")
+        if m := _IS.match(rest):
+            state = "closed" if m.group("state") == "shut" else m.group("state")
+            return f"is {m.group('thing')} {state}"
+        lowered = rest if rest.startswith(("did ", "have ", "has ")) else f"did {rest}"
+    if m := _LEFT.match(lowered) or _WAS_LEFT.match(lowered):
         state = "closed" if m.group("state") == "shut" else m.group("state")
-        return f"is {m.group('thing')} {state}"
+        return f"is {m.group('thing')} {state}{_where(m.group('after'))}"
     if m := _DID.match(lowered):
-        return f"is {m.group('thing')} {_STATE[m.group('verb')]}"
+        return f"is {m.group('thing')} {_STATE[m.group('verb')]}{_where(m.group('after'))}"
     return None
+
+
+def _where(after: str) -> str:
+    """The place said after a question's state ("… on downstairs"), without "again"."""
+    kept = [w for w in after.split() if w not in ("again", "properly")]
+    return f" {' '.join(kept)}" if kept else ""
 
 
 @dataclass(frozen=True)

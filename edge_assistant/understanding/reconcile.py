@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from edge_assistant.home.model import Home
 from edge_assistant.understanding import values
+from edge_assistant.understanding.decide import kinds_said
 from edge_assistant.understanding.intents import Command
 
 # (one, other, words that say only the one, words that say only the other)
@@ -46,13 +47,18 @@ _TIMERS = frozenset({
     "HassPauseTimer", "HassUnpauseTimer", "HassIncreaseTimer", "HassDecreaseTimer",
 })  # fmt: skip
 # "the pizza timer", "a laundry timer": the timer's name, as Home Assistant's slot has it.
-_TIMER_NAME = re.compile(r"\b(?:the|my|a|an|that|this|your)\s+([a-z]+)\s+timer\b")
+_TIMER_NAME = re.compile(
+    r"(?:^|\b(?:the|my|a|an|that|this|your)\s+)(?:[a-z0-9]+ (?:minute|hour|second)s? )?"
+    r"([a-z]+)\s+timer\b"
+)
 _NO_NAME = frozenset({
     "minute", "minutes", "hour", "hours", "second", "seconds", "min", "mins", "other", "first",
     "last", "new", "current", "running", "old", "one", "two", "three", "four", "five", "six",
     "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty", "thirty",
     "forty", "fifty", "sixty", "ninety", "quick", "little", "short", "long", "kitchen's",
     "same", "next", "only", "whole", "every", "all", "each", "half", "hour's",
+    "set", "start", "stop", "cancel", "pause", "resume", "unpause", "add", "delete", "remove",
+    "end", "kill", "clear", "check", "another", "what", "how", "is", "the",
 })  # fmt: skip
 # "the 10 minute timer": the timer started for that long (Home Assistant's start_minutes).
 _STARTED_FOR = re.compile(r"\b(\d+|[a-z]+(?: [a-z]+)?) (minute|hour|second)s? timer\b")
@@ -62,7 +68,8 @@ _ALL_TIMERS = re.compile(r"\b(?:all|every|each)(?: (?:of )?(?:the|my))? timers?\
 # A question about how warm it is: "what temperature is it in the office", "how warm is the
 # bathroom", "what's the thermostat reading".
 _HOW_WARM = re.compile(
-    r"\b(?:temperature|temp|how (?:warm|hot|cold|chilly)|degrees|reading|set to|(?:is it|it's|"
+    r"\b(?:temperature|temp|how (?:warm|hot|cold|chilly)|degrees|reading|set (?:to|at|on)|"
+    r"(?:heating|heater|thermostat)(?: on)? at$|(?:is it|it's|"
     r"its) (?:warm|hot|cold|chilly)|what does the thermostat say)\b"
 )
 
@@ -111,12 +118,22 @@ _PREVIOUS = re.compile(r"^(?:the )?(?:previous|last) (?:episode|song|track|one|c
                        r"(?: again)?$")  # fmt: skip
 
 
+_POLITE_END = re.compile(
+    r"(?:\s+(?:please|pls|thanks|thank you|now|for me|for us|would you|will you|cheers|ta))+$",
+    re.IGNORECASE,
+)
+
+
 def what_to_play(command: Command) -> Command:
     """A search that names no music: the player again (unpause), the next or the previous
     track."""
     if command.intent != "HassMediaSearchAndPlay":
         return command
-    query = str(command.slots.get("search_query", "")).strip().lower()
+    said = str(command.slots.get("search_query", "")).strip()
+    if (polite := _POLITE_END.search(said)) and polite.start() > 0:
+        said = said[: polite.start()]  # "play ed sheeran please": ed sheeran
+        command = replace(command, slots={**command.slots, "search_query": said})
+    query = said.lower()
     slots = {k: v for k, v in command.slots.items() if k not in ("search_query", "media_class")}
     for words, intent in ((_AGAIN, "HassMediaUnpause"), (_NEXT, "HassMediaNext"),
                           (_PREVIOUS, "HassMediaPrevious")):  # fmt: skip
@@ -126,6 +143,8 @@ def what_to_play(command: Command) -> Command:
 
 
 _SOUND_BACK = re.compile(r"\bsound (?:back )?on\b|\bvolume back on\b|\bun-?mute\b|\boff mute\b")
+_MUTE = re.compile(r"\b(?:mute|on mute|silence)\b")
+_IS_MUTED = re.compile(r"\b(?:is|are|was|were|been|it's|tv's|telly's) (?:on )?mute")  # said
 _MEDIA_READINGS = frozenset({
     "HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious", "HassSetVolume",
     "HassSetVolumeRelative", "HassTurnOn",
@@ -133,10 +152,18 @@ _MEDIA_READINGS = frozenset({
 
 
 def _sound_back(command: Command) -> Command:
-    """ "Bring the sound back on the music": unmute, whatever other player reading."""
+    """ "Bring the sound back on the music": unmute, "mute the telly during the adverts":
+    mute, whatever other player reading (the model knows neither intent)."""
     if command.intent in _MEDIA_READINGS and _SOUND_BACK.search(command.text.lower()):
         slots = {k: v for k, v in command.slots.items() if k in ("name", "area", "domain")}
         return replace(command, intent="HassMediaPlayerUnmute", slots=slots)
+    if (
+        command.intent in _MEDIA_READINGS
+        and _MUTE.search(command.text.lower())
+        and not _IS_MUTED.search(command.text.lower())
+    ):
+        slots = {k: v for k, v in command.slots.items() if k in ("name", "area", "domain")}
+        return replace(command, intent="HassMediaPlayerMute", slots=slots)  # "put it on mute"
     return command
 
 
@@ -144,9 +171,37 @@ def _sound_back(command: Command) -> Command:
 # on", "are the bedroom blinds up".
 _STATE_WORD = re.compile(
     r"\b(on|off|open|opened|closed|shut|locked|unlocked|up|down)(?: (?:yet|still|now|again|right "
-    r"now|or (?:what|not)))?$"
+    r"now|or (?:what|not)|upstairs|downstairs|in here|(?:in|at) the [a-z ]+))?$"
 )
 _STATE_OF = {"opened": "open", "shut": "closed"}
+
+
+_IS_IT = re.compile(r"^(?:is|are) (?:the|my|our|that|this|it|they)\b")
+
+
+def _asked_if(command: Command) -> Command:
+    """ "Is the lamp in the study on" read as turning it on: the question it is, with the
+    state said (``_state_said``); a yes-or-no question never switches anything."""
+    text = command.text.lower()
+    if (
+        command.intent in ("HassTurnOn", "HassTurnOff")
+        and _IS_IT.match(text)
+        and _STATE_WORD.search(text)
+    ):
+        return replace(command, intent="HassGetState")
+    return command
+
+
+def _coloured(command: Command, home: Home) -> Command:
+    """ "Put the star lamp on green" read as switching it on: the colour said, on lights that
+    take one."""
+    if command.intent != "HassTurnOn" or not command.targets:
+        return command
+    colour = values.parse_color(command.text)
+    devices = [home.device(t) for t in command.targets]
+    if colour is None or any(d.domain != "light" for d in devices):
+        return command
+    return replace(command, intent="HassLightSet", slots={**command.slots, "color": colour})
 
 
 def _state_said(command: Command, home: Home) -> Command:
@@ -164,6 +219,34 @@ def _state_said(command: Command, home: Home) -> Command:
     if not all(d in _STATE_DOMAINS.get(state, ()) for d in domains):
         return command
     return replace(command, slots={**command.slots, "state": state})
+
+
+def kind_asked(command: Command, home: Home) -> Command:
+    """A state question read of a whole room while the words name one kind of thing in it
+    ("is the fan on in the bedroom"): only the things of that kind."""
+    if command.intent != "HassGetState" or "name" in command.slots or len(command.targets) < 2:
+        return command
+    said = kinds_said(command.text)
+    if len(said) != 1:
+        return command
+    kept = tuple(t for t in command.targets if home.device(t).domain in said)
+    if not kept or len(kept) == len(command.targets):
+        return command
+    return replace(command, targets=kept, slots={**command.slots, "domain": next(iter(said))})
+
+
+_ITEM_ON_LIST = re.compile(r"^(?P<item>.+?) (?:on|from|off|in) (?:my|the|our) (?P<name>.+?) list$")
+
+
+def list_said(command: Command) -> Command:
+    """ "Tick off call the plumber on my to do list" read with the list in the item (a
+    template's wildcard takes all it can): the item, and the list named."""
+    if command.intent not in ("HassListCompleteItem", "HassListAddItem") or "name" in command.slots:
+        return command
+    said = _ITEM_ON_LIST.match(str(command.slots.get("item", "")))
+    if said is None:
+        return command
+    return replace(command, slots={**command.slots, **said.groupdict()})
 
 
 def every_timer(command: Command) -> Command:
@@ -227,7 +310,8 @@ def reconciled(command: Command, home: Home) -> Command:
     command = temperature_asked(command, home)
     command = what_to_play(command)
     command = _sound_back(command)
-    command = _state_said(command, home)
+    command = _state_said(_asked_if(command), home)
+    command = kind_asked(_coloured(command, home), home)
     domains = {home.device(t).domain for t in command.targets}
     if command.intent == "HassSetPosition" and domains == {"fan"}:
         slots = dict(command.slots)

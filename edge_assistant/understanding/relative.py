@@ -56,7 +56,7 @@ _CLOSE_RE = re.compile(r"\b(?:close|closed|shut)\b")
 _MEASURE = re.compile(
     r"\b(?:a (?:bit|little|touch|tad|smidge|notch|lot|fair bit)|slightly|somewhat|further|"
     r"more|less|another|extra|by \w+|a couple|a few|some more|bit more|bit less|a degree|"
-    r"one degree|notch|step)\b"
+    r"one degree|notch|step|(?:up|down) \d+)\b"
 )
 # Said *to* a level: absolute, not a change ("turn it up to 60").
 _NUMBER_WORDS = (
@@ -70,6 +70,13 @@ _TO_LEVEL = re.compile(
     rf"(?:\d|(?:{_NUMBER_WORDS})\b|[a-z]+ ?(?:percent|%|degrees?)|(?:a|one) hundred\b|"
     r"(?:the )?(?:minimum|maximum|lowest|highest|max|min|full)\b)"
 )
+# A level said without "to": "increase the lamp 75 percent" (Home Assistant's templates read
+# the number after increase or decrease as the level, unless "by" says it is a step), "the
+# minimum brightness".
+_A_LEVEL = re.compile(
+    r"\b(?:increase|decrease)\b(?!.*\bby\b).*\b(?:\d+|" + _NUMBER_WORDS + r")\b"
+    r"|\b(?:the )?(?:minimum|lowest) (?:brightness|level|volume|speed)\b"
+)
 _COUPLE = re.compile(r"\ba couple(?: of)?\b")
 _FEW = re.compile(r"\ba few\b")
 _ONE_DEGREE = re.compile(r"\b(?<!half )(?:a|one) degree\b")
@@ -81,7 +88,9 @@ _VOLUME = re.compile(
 # "light up the room", "could you light it up": on, as a verb, not the lights' brightness
 _LIGHT_UP = re.compile(r"(?:^|\b(?:you|please|and|to|then)\s)light (?:\w+ ){0,3}?up\b")
 # "on" and "off" alone are no direction: "turn the lights on" is no change.
-_ON_OFF = re.compile(r"\b(?:turn|switch|put|flip) (?:\w+ ){0,3}?(?:on|off)\b")
+_ON_OFF = re.compile(r"\b(?:turn|switch|put|flip) (?:(?!up |down )\w+ ){0,3}?(?:on|off)\b")
+# "that one", "the other one": which thing, not how far.
+_WHICH_ONE = re.compile(r"\b(?:that|this|the|which|other) one\b")
 
 
 # A level at an end of the range, said as a level: "up to full", "max", "all the way down".
@@ -134,7 +143,7 @@ def change_in(text: str, domain: str) -> str | float | None:
     """The change a sentence says for a device of ``domain``: "up", "down", a signed number,
     or None when it says a level, no direction, or no measure for a cover."""
     lowered = " ".join(text.lower().split())
-    if _TO_LEVEL.search(lowered):
+    if _TO_LEVEL.search(lowered) or _A_LEVEL.search(lowered):
         return None
     way = direction(_PHRASAL_UP.sub(" ", _LIGHT_UP.sub(" ", _ON_OFF.sub(" ", lowered))))
     if domain == "cover":
@@ -146,7 +155,7 @@ def change_in(text: str, domain: str) -> str | float | None:
             way = "up" if opened else "down"
     if way is None:
         return None
-    how_far = amount(lowered)
+    how_far = amount(_WHICH_ONE.sub(" ", lowered))
     if how_far is None or how_far <= 0:
         return way
     signed = how_far if way == "up" else -how_far

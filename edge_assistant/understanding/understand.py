@@ -9,15 +9,31 @@ from pathlib import Path
 
 from edge_assistant.config.decisions import DecisionsConfig
 from edge_assistant.config.device import LoadedDeviceConfig
-from edge_assistant.home.model import Home
+from edge_assistant.home.model import Device, Home
 from edge_assistant.inference.loader import load_role
+from edge_assistant.understanding import values
+from edge_assistant.understanding.aside import corrected, with_thing, without_asides
 from edge_assistant.understanding.context import Context, context_vector
-from edge_assistant.understanding.decide import EXCEPT, Decider, kind_of, names_a_kind, negated
+from edge_assistant.understanding.decide import (
+    EXCEPT,
+    Decider,
+    kind_of,
+    kinds_said,
+    names_a_kind,
+    negated,
+)
 from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
 from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
+from edge_assistant.understanding.misheard import mend_misheard
 from edge_assistant.understanding.needs import as_state_question, need_command
-from edge_assistant.understanding.reconcile import every_timer, reconciled, what_to_play
+from edge_assistant.understanding.reconcile import (
+    every_timer,
+    list_said,
+    reconciled,
+    temperature_asked,
+    what_to_play,
+)
 from edge_assistant.understanding.relative import apply_change
 from edge_assistant.understanding.resolver import Resolver
 from edge_assistant.understanding.several import clauses, elided
@@ -43,6 +59,7 @@ _LEVEL_INTENTS = frozenset({
     "HassClimateSetTemperature",
 })  # fmt: skip
 _LAMP = re.compile(r"\blamps?\b", re.IGNORECASE)
+_ON_OFF = frozenset({"HassTurnOn", "HassTurnOff"})
 
 
 def lamps_only(command: Command, home: Home) -> Command:
@@ -63,7 +80,7 @@ _SPLIT_UN = re.compile(r"\bun (pause|mute|lock|plug)\b", re.IGNORECASE)
 
 
 def normalize_transcript(text: str) -> str:
-    cleaned = " ".join(text.split()).replace("1/2", "half")
+    cleaned = mend_misheard(" ".join(text.split()).replace("1/2", "half"))
     cleaned = _SPLIT_UN.sub(r"un\1", cleaned)  # "un pause", "un mute": a recognizer's split
     cleaned = _ONTO.sub("on", cleaned)  # "add bread onto the list": on
     cleaned = _LITE.sub(lambda m: "light" + (m.group(1) or ""), cleaned)  # a recognizer's "lite"
@@ -210,6 +227,8 @@ class Understander:
     def _whole(self, cleaned: str, context: Context, text: str | None = None) -> Command:
         """One command with every thing its verb is said for ("turn off the tv and the
         lamp"): the clause of a sentence of several, or a sentence of one."""
+        if (fixed := corrected(cleaned)) is not None:
+            return self._corrected(cleaned, *fixed, context, text)
         if (left_out := EXCEPT.search(cleaned)) and left_out.start() > 0:
             return self._except(cleaned, left_out, context, text)
         if (put := _PUT_ON_PLAYER.fullmatch(cleaned)) is not None:
@@ -224,7 +243,65 @@ class Understander:
             and (joined := elided(cleaned))
         ):
             command = self._joined(command, [joined[0], *joined[1]], context)
-        return command
+        if command.decision != "act":
+            return self._aside(cleaned, context, text) or command
+        # acted on whole: the request alone when the aside names nothing of the home ("switch
+        # on the under cabinet lights i'm doing the washing up" read as brighter)
+        return self._aside(cleaned, context, text, plain=True) or command
+
+    def _named_last(self, said: str) -> bool:
+        """Whether a request ends with a word that is no word of a request here: a name,
+        the person it is said to."""
+        last = said.split()[-1].lower()
+        return (
+            last.isalpha()
+            and last not in self._words
+            and last not in self.decider.vocabulary
+            and last not in _REQUEST_ENDS
+        )
+
+    def _corrected(
+        self, cleaned: str, before: str, asked: str, context: Context, text: str | None
+    ) -> Command:
+        """ "Switch off the garage light wait no switch it on": the request after the
+        correction, its "it" the one thing named before it; never the request corrected."""
+        if _PRONOUN.search(asked):
+            spans: dict[str, tuple[int, int]] = {}
+            for a, b, device in self.gazetteer.matches(before, "device"):
+                known = spans.get(device.id)
+                if known is None or b - a > known[1] - known[0]:
+                    spans[device.id] = (a, b)  # the longest words for each thing named
+            if len(spans) != 1:
+                return Command(text=text or cleaned, intent=None, decision="refuse", reason=(
+                    f"corrected to '{_short(asked)}', and what 'it' is was not clear"))  # fmt: skip
+            ((start, end),) = spans.values()
+            asked = with_thing(asked, before[start:end])
+        return replace(self._whole(asked, context), text=text or cleaned)
+
+    def _aside(
+        self, cleaned: str, context: Context, text: str | None, plain: bool = False
+    ) -> Command | None:
+        """The command said with a reason or a lead-in around it ("open the drapes it's a
+        lovely morning", "everyone's gone home so switch the patio lights off"), read without
+        them (understanding/aside.py) when the whole was not understood; None when no part
+        alone is a command to act on. A sentence withdrawn or said to someone else stays
+        so: its start is judged as said."""
+        lowered = cleaned.lower()
+        if negated(lowered):
+            return None  # "don't open the blinds the baby's asleep"
+        for said in without_asides(cleaned):
+            first = cleaned.startswith(said)  # a reason after it, else a lead-in before it
+            if (self.decider.to_others if first else self.decider.addressed)(lowered):
+                continue  # "mum turn it off it's late", "dad it's late so turn it off"
+            if first and self._named_last(said):
+                continue  # "kill the lights marco they're coming": said to marco
+            aside = cleaned[len(said) :] if first else cleaned[: -len(said)]
+            if plain and any(self.gazetteer.matches(aside, f) for f in ("device", "area", "floor")):
+                continue  # "… for the kids room": a place, not a reason
+            command = self._whole(said, context)
+            if command.decision == "act":
+                return replace(command, text=text or cleaned)
+        return None
 
     def _joined(self, command: Command, parts: list[str], context: Context) -> Command:
         """One verb for several things ("turn off the tv and the lights"): the model reads the
@@ -251,6 +328,9 @@ class Understander:
             else:
                 read = self._one(other, context)
                 same = read.decision == "act" and read.intent == command.intent
+                if same and _values(read) and _values(read) != _values(command):
+                    # "the floor lamp purple and the bedside lamp blue": two commands
+                    return _refuse_joined(command, f"heard another value for '{other}'")
                 extra = list(read.targets) if same else []
             if not extra:
                 return _refuse_joined(command, f"could not follow '{other}'")
@@ -269,10 +349,91 @@ class Understander:
             )
         return joined
 
+    def _named_instead(self, command: Command) -> Command:
+        """A model reading of switching on or off that missed the one device the words name
+        ("put the telly on" read as the room's lights): that device, when no other kind of
+        thing and no other place is said."""
+        if command.intent not in _ON_OFF or not command.targets or "name" in command.slots:
+            return command
+        devices = {d.id: d for _, _, d in self.gazetteer.matches(command.text, "device")}
+        if len(devices) != 1:
+            return command
+        (device,) = devices.values()
+        places = {a.id for _, _, a in self.gazetteer.matches(command.text, "area")}
+        if (
+            device.id in command.targets
+            or not kinds_said(command.text) <= {device.domain}
+            or (places - {device.area})
+        ):
+            return command
+        slots = {k: v for k, v in command.slots.items() if k not in ("domain", "area", "floor")}
+        return replace(
+            command,
+            targets=(device.id,),
+            slots={**slots, "name": device.name},
+            needs_verification=self.resolver.home.is_sensitive(device),
+        )
+
+    def _level_said(self, cleaned: str, context: Context) -> Command | None:
+        """ "Office heater to eighteen", "drapes to seventy", "set the ceiling fan to a
+        quarter": one device named whole and a level, which the device's kind says how to
+        set (brightness, temperature, position, volume, speed); None for anything else."""
+        said = _THING_TO_LEVEL.fullmatch(cleaned.lower())
+        if said is None:
+            return None
+        thing = said.group("thing")
+        if _NOT_A_LEVEL.search(said.group("level")):
+            return None  # "curtains to fifty and the lamp on": more than a level
+        devices = {d.id: d for a, b, d in self.gazetteer.matches(thing, "device")
+                   if thing[:a].strip() in ("", "the", "my", "our") and b == len(thing)}  # fmt: skip
+        if len(devices) != 1:
+            return None
+        (device,) = devices.values()
+        if device.domain not in _LEVEL_OF:
+            return None
+        intent, slot = _LEVEL_OF[device.domain]
+        value = (values.parse_temperature if device.domain == "climate" else values.parse_percent)(
+            said.group("level")
+        )
+        if value is None:
+            return None
+        read = self.resolver.from_slots(
+            cleaned, intent, {"name": device.name, slot: value}, "words"
+        )
+        return self.decider.decide(read, context)
+
+    def _described(self, command: Command) -> Command:
+        """ "The lamp by the bed" read as the lamp where you are: the one thing of that kind
+        whose names hold the word it is described by (the bed lamp), when the thing read has
+        no such word."""
+        said = _BESIDE.search(command.text.lower())
+        if said is None or not command.targets or command.intent not in DEVICE_INTENTS:
+            return command
+        home = self.resolver.home
+        word, chosen = said.group(1), [home.device(t) for t in command.targets]
+
+        def names(device: Device) -> set[str]:
+            return {w for n in device.spoken_names() for w in n.lower().split()}
+
+        domains = {d.domain for d in chosen}
+        if len(domains) != 1 or any(word in names(d) for d in chosen):
+            return command
+        fits = [d for d in home.devices if d.domain in domains and word in names(d)]
+        if len(fits) != 1:
+            return command
+        slots = {k: v for k, v in command.slots.items() if k not in ("area", "domain", "floor")}
+        return replace(command, targets=(fits[0].id,), slots={**slots, "name": fits[0].name})
+
     def _in_area_said(self, command: Command) -> Command:
         """A model reading that names no place while the words name one room ("is the garage
-        open"): only what is in that room, when something is."""
-        if not command.targets or any(k in command.slots for k in ("name", "area", "floor")):
+        open"), or a question read of another room: only what is in that room, when something
+        is."""
+        placed = command.intent == "HassGetState" and "area" in command.slots
+        if (
+            not command.targets
+            or any(k in command.slots for k in ("name", "floor"))
+            or ("area" in command.slots and not placed)
+        ):
             return command
         devices = self.gazetteer.matches(command.text, "device")
         areas = {
@@ -284,6 +445,10 @@ class Understander:
         (area,) = areas.values()
         home = self.resolver.home
         inside = tuple(t for t in command.targets if home.device(t).area == area.id)
+        if placed and command.slots["area"] != area.name:
+            # "is the garage open" read of the room you are in: the same kind of thing there
+            kinds = {home.device(t).domain for t in command.targets}
+            inside = tuple(d.id for d in home.devices if d.area == area.id and d.domain in kinds)
         if not inside:
             return command
         return replace(command, targets=inside, slots={**command.slots, "area": area.name})
@@ -308,6 +473,8 @@ class Understander:
         elif command.intent != "HassStartTimer" and (later := self._later(cleaned, context)):
             return replace(later, text=text)
         command = self.decider.decide(command, context)
+        if command.decision != "act" and (level := self._level_said(cleaned, context)):
+            return replace(level, text=text)
         if command.decision != "act" and not asked:  # a need said: what would meet it
             need = need_command(cleaned, self.resolver.home, self.gazetteer, context)
             if need is not None:
@@ -383,7 +550,10 @@ class Understander:
             command = Command(text=text, intent=None, reason=reason)
         elif (matched := self._template(cleaned, context)) is not None:
             read = self.resolver.from_slots(cleaned, matched.intent, matched.slots)
-            command = self._here_only(what_to_play(every_timer(read)), context)
+            command = self._here_only(what_to_play(every_timer(list_said(read))), context)
+            if command.intent == "HassClimateGetTemperature" and not command.targets:
+                # "how warm is the bathroom": no climate device there, its sensor says
+                command = temperature_asked(command, self.resolver.home)
             if matched.intent == "HassRespond":
                 command = replace(command, response=matched.response)
         else:
@@ -392,7 +562,9 @@ class Understander:
                 cleaned, tokens, encoded, context_vector(context), self.gazetteer
             )
             command = replace(self.resolver.resolve(cleaned, prediction, context), layer="model")
-            command = reconciled(self._in_area_said(command), self.resolver.home)
+            command = self._described(self._named_instead(self._in_area_said(command)))
+            # again once reconciled: a question read of people may now be of things
+            command = self._in_area_said(reconciled(command, self.resolver.home))
         command = lamps_only(command, self.resolver.home)
         return apply_change(command, self.resolver.home)
 
@@ -426,9 +598,36 @@ _BARE = re.compile(
 _COMMAND_WORDS = frozenset({
     "bathroom", "bedside", "bedroom", "thermostat", "timer", "timers", "broadcast", "unmute",
     "unpause", "downstairs", "upstairs", "everything", "everywhere", "tonight", "nevermind",
-    "teevee", "television", "tiemer",
+    "teevee", "television", "tiemer", "temperature",
 })  # fmt: skip
 _SAID_AS = {"teevee": "tv", "tiemer": "timer"}
+_PRONOUN = re.compile(r"\b(?:it|them)\b")
+# A thing and a level with no verb, or a plain one: "office heater to eighteen".
+_THING_TO_LEVEL = re.compile(
+    r"(?:(?:please|can you|could you|just)\s+)*(?:(?:set|put|turn|make|change|bring|take)\s+)?"
+    r"(?P<thing>[a-z' ]+?)\s+(?:to|at)\s+(?P<level>[a-z0-9 %.]+?)(?:\s+(?:please|pls|now))*"
+)
+_NOT_A_LEVEL = re.compile(r"\b(?:the|my|on|off|then|also|plus|and (?!a half\b))\b")
+_LEVEL_OF = {
+    "light": ("HassLightSet", "brightness"), "climate": ("HassClimateSetTemperature", "temperature"),
+    "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
+    "fan": ("HassFanSetSpeed", "percentage"),
+}  # fmt: skip
+# A thing described by what it is next to: "the lamp by the bed".
+_BESIDE = re.compile(r"\b(?:by|next to|near|beside) (?:the |my |our )?([a-z]+)\b")
+# Words a request may end with besides the home's names: "… on", "… please", "… the music".
+_REQUEST_ENDS = frozenset({
+    "on", "off", "up", "down", "in", "out", "back", "over", "again", "more", "less", "please",
+    "now", "it", "them", "that", "this", "those", "these", "here", "there", "music", "sound",
+    "volume", "song", "track", "tune", "bit", "little", "touch", "notch", "brighter", "dimmer",
+    "darker", "lighter", "louder", "quieter", "softer", "warmer", "cooler", "hotter", "colder",
+    "faster", "slower", "percent", "degrees", "degree", "minutes", "minute", "hours", "hour",
+    "seconds", "timer", "list", "open", "closed", "shut", "halfway", "full", "max", "maximum",
+    "minimum", "lights", "light", "lamp", "lamps", "heating", "heater", "fan", "tv", "telly",
+    "television", "blinds", "blind", "curtains", "door", "everything", "everywhere", "home",
+    "house", "downstairs", "upstairs", "mute", "pause", "tonight", "today", "morning",
+    "evening", "night", "though", "then", "too", "for", "me", "us", "you", "all",
+})  # fmt: skip
 _THEN_DO = re.compile(r"\b(?:turn|switch|shut|put|close|open|lock) (?:it|that|them|those)\b")
 _WHOLE_HOME = re.compile(r"\b(?:all|every|everywhere|whole|entire|house|home)\b")
 # A timer that rings, said as a command for later: "wake me in ten minutes".
@@ -440,6 +639,14 @@ _RINGS = re.compile(
 
 def _short(text: str, chars: int = 40) -> str:
     return text if len(text) <= chars else text[:chars] + " …"
+
+
+def _values(command: Command) -> dict[str, object]:
+    """What a command sets, without what it sets it on."""
+    return {k: v for k, v in command.slots.items() if k not in _WHERE_SLOTS}
+
+
+_WHERE_SLOTS = frozenset({"name", "area", "floor", "domain", "device_class"})
 
 
 def _refuse_joined(command: Command, why: str) -> Command:

@@ -24,7 +24,7 @@ _MINUTE = rf"(?::(?P<mm>\d\d)|\s+(?P<mw>{'|'.join(sorted(_MINUTES, key=len, reve
 _AMPM = r"(?:\s*(?P<ampm>am|pm|a\.m\.|p\.m\.|in the morning|in the evening|at night|tonight))?"
 _AT = re.compile(
     r"\bat\s+(?:(?P<named>midnight|noon|midday)"
-    rf"|(?:(?P<part>half past|quarter past|quarter to)\s+)?{_HOUR}{_MINUTE}{_AMPM})"
+    rf"|(?:(?P<part>half past|quarter past|quarter to|half)\s+)?{_HOUR}{_MINUTE}{_AMPM})"
     r"(?!\s*(?:percent|%|degrees?|minutes?|hours?|seconds?))\b"
 )
 _NUMBER = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -79,7 +79,7 @@ def _clock(m: re.Match[str]) -> str | None:
     hour = int(hour_said) if hour_said.isdigit() else _HOURS[hour_said]
     minute = 0
     if part := m.group("part"):
-        minute = {"half past": 30, "quarter past": 15, "quarter to": -15}[part]
+        minute = {"half past": 30, "half": 30, "quarter past": 15, "quarter to": -15}[part]
     elif m.group("mm"):
         minute = int(m.group("mm"))
     elif m.group("mw"):

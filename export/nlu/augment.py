@@ -18,6 +18,12 @@ PREFIXES = ["please", "can you", "could you", "would you", "hey", "ok", "so", "u
             "pls", "just"]  # fmt: skip
 SUFFIXES = ["please", "for me", "thanks", "thank you", "now", "right now", "pls", "asap",
             "if you can", "would you", "real quick", "cheers"]  # fmt: skip
+# Reasons people give after a request ("open the drapes it's a lovely morning"): the request
+# is still one; a reason never names what to act on.
+REASONS = ["it's freezing", "it's too dark", "we've got guests coming", "i'm going to bed",
+           "the baby's asleep", "for the film", "when you get a chance", "if you would",
+           "i'm on a call", "it's getting late", "it's boiling in here", "we're off out",
+           "the kids are asleep", "for our guests", "i can't see a thing", "it's a lovely day"]  # fmt: skip
 FILLERS = ["uh", "um", "like", "erm", "you know", "uhh", "hmm", "so"]
 SLIPS = {"off": ["of"], "to": ["too", "two"], "the": ["a", "da", ""], "lights": ["lites"],
          "light": ["lite"], "on": ["un"], "for": ["four"], "is": ["s"], "turn": ["turned", "tern"],
@@ -41,6 +47,8 @@ def augment(sample: Sample, rng: random.Random, strength: float = 1.0) -> Sample
             out += [(w, None) for w in rng.choice(FILLERS).split()]
     if rng.random() < 0.25 * strength:
         out += [(w, None) for w in rng.choice(SUFFIXES).split()]
+    elif rng.random() < 0.06 * strength:
+        out += [(w, None) for w in rng.choice(REASONS).split()]
     return _rebuild(sample, words, out)
 
 
