@@ -76,7 +76,7 @@ _WITHDRAWN = re.compile(
 _CUT_OFF = frozenset({
     "the", "a", "an", "to", "by", "at", "with", "for", "my", "your", "our", "their", "and",
     "or", "but", "if", "because", "of", "from", "into", "onto", "can", "could", "would",
-    "should", "than", "um", "uh", "er", "erm", "channel", "big", "main", "little",
+    "should", "than", "um", "uh", "er", "erm", "channel", "big", "main",
 })  # fmt: skip
 _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -122,7 +122,10 @@ _CUE = {
 }
 CUES = {intent: re.compile(rf"\b(?:{words})\b") for intent, words in _CUE.items()}
 # A timer reading must be about a timer (or set one with a duration).
-_TIMER_WORD = re.compile(r"\b(?:timers?|countdowns?|alarms?|reminders?|remind)\b")
+_TIMER_WORD = re.compile(
+    r"\b(?:timers?|countdowns?|alarms?|reminders?|remind|time(?= (?:\d+|[a-z]+) (?:minutes?|"
+    r"seconds?|hours?)\b))\b"
+)
 # Needs said instead of actions: the reading is a guess worth a question, never an action.
 _NEED = re.compile(
     r"\b(?:too|so|very|really|bit|freezing|boiling|cold|chilly|hot|warm|stuffy|dark|gloomy|"
@@ -272,7 +275,8 @@ _TRAILING_VOCATIVES = frozenset({
 _STATEMENT = re.compile(
     _LEAD + r"(?:the|my|our|your|his|her|their|that|this|these|those)\s+(?:[a-z']+\s+){0,4}?"
     r"(?:is|are|was|were|says|said|keeps|kept|seems|seemed|looks|looked|isn't|aren't|wasn't|"
-    r"won't|doesn't|don't|didn't|has|have|had|went|goes|go|come|comes|came|stay|stays|gets|got|"
+    r"won't|doesn't|don't|didn't|has|have|had|went|goes|(?<!can )(?<!could )(?<!should )go|"
+    r"(?<!can )(?<!could )come|comes|came|stay|stays|gets|got|"
     r"needs|broke|want|wants|like|likes|turned|switched|left|opened|closed)\b"
     # a reading said: "it's twenty degrees in here"
     r"|" + _LEAD + r"(?:it'?s|it is) (?:only |about |nearly |almost |like |already )?"
@@ -467,6 +471,8 @@ def cut_off(text: str) -> bool:
         return False
     if len(words) > 2 and words[0] in _WH and words[-1] in ("in", "on"):
         return True  # "what's the weather in", "what's the weather gonna be on"
+    if len(words) > 2 and words[-2] in ("you", "ye") and words[-1] in _CUT_OFF:
+        return False  # "… if you would", "turn it off could you"
     return bool(words) and words[-1] in _CUT_OFF
 
 
@@ -816,7 +822,8 @@ class Decider:
         devices = self.gazetteer.matches(text, "device")
         domains = {self._domains.get(t) for t in command.targets}
         joined = bool(_JOINS.search(text))  # "the tv and the lamp": each thing read after
-        for _, _, device in devices:
+        meant = self.gazetteer.matches(_AFTER_CORRECTION.split(text)[-1], "device")
+        for _, _, device in meant:  # "the hoover light no the hall light": the hall light
             if not joined and device.id not in command.targets and device.domain not in domains:
                 return f"the {device.name} was said, and the reading is of something else"
         named = [(a, b) for a, b, _ in devices] + [

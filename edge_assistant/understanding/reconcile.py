@@ -69,7 +69,8 @@ _ALL_TIMERS = re.compile(r"\b(?:all|every|each)(?: (?:of )?(?:the|my))? timers?\
 # bathroom", "what's the thermostat reading".
 _HOW_WARM = re.compile(
     r"\b(?:temperature|temp|how (?:warm|hot|cold|chilly)|degrees|reading|set (?:to|at|on)|"
-    r"(?:heating|heater|thermostat)(?: on)? at$|(?:is it|it's|"
+    r"(?:heating|heater|thermostat)(?: on)? at$|^is (?:the|it) [a-z ]*?(?:nice and )?"
+    r"(?:warm|hot|cold|chilly)\b|(?:is it|it's|"
     r"its) (?:warm|hot|cold|chilly)|what does the thermostat say)\b"
 )
 
@@ -189,6 +190,58 @@ def _asked_if(command: Command) -> Command:
         and _STATE_WORD.search(text)
     ):
         return replace(command, intent="HassGetState")
+    return command
+
+
+_POWER_OFF = re.compile(r"\b(?:power (?:down|off)|shut down|switch off|turn off)\b")
+_LEVEL_INTENT = {
+    "light": ("HassLightSet", "brightness"), "climate": ("HassClimateSetTemperature", "temperature"),
+    "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
+    "fan": ("HassFanSetSpeed", "percentage"),
+}  # fmt: skip
+_LEVEL_SLOT = {intent: slot for intent, slot in _LEVEL_INTENT.values()}
+_OPENED = re.compile(r"\b(?:up|open|raise|lift)\b")
+_CLOSED = re.compile(r"\b(?:down|close|shut|lower|draw)\b")
+
+
+def _powered_off(command: Command) -> Command:
+    """ "Power down the television" read as its volume: off, when no level is said."""
+    said = command.intent in ("HassSetVolume", "HassSetVolumeRelative") and not any(
+        k in command.slots for k in ("volume_level", "volume_change")
+    )
+    if said and _POWER_OFF.search(command.text.lower()):
+        slots = {k: v for k, v in command.slots.items() if k in ("name", "area", "domain")}
+        return replace(command, intent="HassTurnOff", slots=slots)
+    return command
+
+
+def _level_of_its_kind(command: Command, home: Home) -> Command:
+    """A level read with another kind's intent ("set it to 20" read as the thermostat's
+    brightness): the level of what it acts on; a blind's position with none said ("pull the
+    blinds down"): open or close as the words say."""
+    domains = {home.device(t).domain for t in command.targets}
+    if command.intent not in _LEVEL_SLOT or len(domains) != 1:
+        return command
+    (domain,) = domains
+    slot = _LEVEL_SLOT[command.intent]
+    if domain in _LEVEL_INTENT and _LEVEL_INTENT[domain][0] != command.intent:
+        intent, wanted = _LEVEL_INTENT[domain]
+        parse = values.parse_temperature if domain == "climate" else values.parse_percent
+        level = parse(command.text)  # read again as this kind's level: "half" is 50 percent
+        if slot in command.slots and level is not None:
+            slots = {k: v for k, v in command.slots.items() if k != slot}
+            return replace(command, intent=intent, slots={**slots, wanted: level})
+    if (
+        domain == "cover"
+        and command.intent == "HassSetPosition"
+        and not any(k in command.slots for k in ("position", "position_change"))
+    ):
+        text = command.text.lower()
+        opened, closed = bool(_OPENED.search(text)), bool(_CLOSED.search(text))
+        if opened != closed:
+            slots = {k: v for k, v in command.slots.items() if k in ("name", "area", "domain",
+                                                                     "device_class")}  # fmt: skip
+            return replace(command, intent="HassTurnOn" if opened else "HassTurnOff", slots=slots)
     return command
 
 
@@ -312,6 +365,7 @@ def reconciled(command: Command, home: Home) -> Command:
     command = _sound_back(command)
     command = _state_said(_asked_if(command), home)
     command = kind_asked(_coloured(command, home), home)
+    command = _level_of_its_kind(_powered_off(command), home)
     domains = {home.device(t).domain for t in command.targets}
     if command.intent == "HassSetPosition" and domains == {"fan"}:
         slots = dict(command.slots)

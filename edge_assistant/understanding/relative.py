@@ -82,7 +82,8 @@ _FEW = re.compile(r"\ba few\b")
 _ONE_DEGREE = re.compile(r"\b(?<!half )(?:a|one) degree\b")
 _HALF_DEGREE = re.compile(r"\bhalf (?:a|of a) degree\b")
 _VOLUME = re.compile(
-    r"\b(?:volume|loud|louder|quiet|quieter|softer|turn (?:\w+ ){0,3}?(?:up|down)|"
+    r"\b(?:volume|loud|louder|quiet|quieter|softer|(?:turn|crank|pump|bump|knock|bring|"
+    r"whack) (?:\w+ ){0,3}?(?:up|down)|"
     r"(?:up|down) the (?:volume|sound|music|tv|telly))\b"
 )
 # "light up the room", "could you light it up": on, as a verb, not the lights' brightness

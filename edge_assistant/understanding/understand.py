@@ -562,6 +562,10 @@ class Understander:
                 cleaned, tokens, encoded, context_vector(context), self.gazetteer
             )
             command = replace(self.resolver.resolve(cleaned, prediction, context), layer="model")
+            if command.reason == "no temperature understood" and _ASKING.match(cleaned.lower()):
+                # "how many degrees is it in the family room" read as setting it: asked
+                asked = replace(prediction, intent="HassClimateGetTemperature")
+                command = replace(self.resolver.resolve(cleaned, asked, context), layer="model")
             command = self._described(self._named_instead(self._in_area_said(command)))
             # again once reconciled: a question read of people may now be of things
             command = self._in_area_said(reconciled(command, self.resolver.home))
@@ -613,6 +617,7 @@ _LEVEL_OF = {
     "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
     "fan": ("HassFanSetSpeed", "percentage"),
 }  # fmt: skip
+_ASKING = re.compile(r"(?:how|what|what's|whats|is|are)\b")
 # A thing described by what it is next to: "the lamp by the bed".
 _BESIDE = re.compile(r"\b(?:by|next to|near|beside) (?:the |my |our )?([a-z]+)\b")
 # Words a request may end with besides the home's names: "… on", "… please", "… the music".

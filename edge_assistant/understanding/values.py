@@ -52,6 +52,8 @@ _PERCENT_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\b(?:all the way|full|fully|max|maximum)\b"), 100),
     (re.compile(r"\bthree[\s-]+quarters?\b"), 75),
     (re.compile(r"\bquarter\b"), 25),
+    (re.compile(r"\btwo[\s-]+thirds?\b"), 67),
+    (re.compile(r"\b(?:a|one)[\s-]+third\b"), 33),
     (re.compile(r"\bhalf(?:[\s-]*way)?\b"), 50),
 )
 
@@ -337,6 +339,11 @@ def parse_duration(text: str) -> dict[str, int] | None:
     return {u: out[u] for u in ("hours", "minutes", "seconds") if u in out} or None
 
 
+_EXTRA = re.compile(
+    r"\b(an?|one|\d+|[a-z]+) (?:extra|additional|more) (seconds?|minutes?|hours?)\b", re.IGNORECASE
+)
+
+
 def parse_change(text: str) -> dict[str, int] | None:
     """How much a timer changes by: the duration said that does not name the timer.
 
@@ -344,6 +351,7 @@ def parse_change(text: str) -> dict[str, int] | None:
     "timer" or right after "timer for/of" says which timer, not how much. None when no other
     duration, or more than one, is said.
     """
+    text = _EXTRA.sub(r"\1 \2", text)  # "an extra minute": a minute
     toks = _tokens(text)
     words = [t.word for t in toks]
     groups: list[tuple[int, int]] = []  # token ranges of durations said together
