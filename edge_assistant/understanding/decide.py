@@ -261,6 +261,15 @@ _NEXT_THING = re.compile(
     r"\bnext (?!(?:song|track|one|episode|chapter|video|tune|thing|please|pls|on|in|for|then|"
     r"now|track's|song's|one's|time)\b)[a-z]+"
 )
+# Things many homes have and switch by hand: when this home has none by that name, a
+# reading of something else is a guess ("put the kettle on" read as the coffee machine).
+_HOUSEHOLD = re.compile(
+    r"\b(?:kettle|oven|dishwasher|washing machine|washer|tumble dryer|dryer|toaster|microwave|"
+    r"fridge|freezer|hob|iron|fire|fireplace|boiler|immersion|radio|computer|laptop|printer|"
+    r"router|car|bath|shower|hot tub|jacuzzi|pool|sauna|oven light|extractor|cooker)\b"
+    r"(?! up\b| lights?\b| lamps?\b)"  # "fire up the heater"; "the pool lights" is asked
+)
+_THOSE = re.compile(r"\b(?:them|those|these)\b")
 # "bright" said of a thing ("turn around bright eyes"): no level of the lights.
 _BRIGHT_THING = re.compile(
     r"\bbright (?!(?:in|enough|please|now|and|as|for|at|again|here|there|still|though)\b)[a-z]+"
@@ -652,6 +661,7 @@ class Decider:
             and (len(words_of(text)) >= 2 or bool(_ONE_WORD.fullmatch(text)))
             and (intent not in _VOLUME_INTENTS or bool(_SOUND.search(text)))
             and (intent != "HassLightSet" or not _BRIGHT_THING.search(text))
+            and not _THOSE.search(text)  # "make them brighter": which? (nothing pointed at)
         )  # "a bit brighter", "louder": the lights, the player; never a lone "up", and "i feel
         # a bit down today" is no volume
         sure = not _HEDGE.search(text)  # "the heating or the fan i dunno": ask
@@ -800,6 +810,9 @@ class Decider:
             return "something to play was said: say 'play …'"
         if yours := _YOURS.search(text):
             return f"'{yours.group()}' is not this home's"
+        for thing in _HOUSEHOLD.finditer(_AFTER_CORRECTION.split(text)[-1]):
+            if not set(thing.group().split()) <= self._vocab:  # "put the kettle on"
+                return f"no {thing.group()} in this home"
         if command.intent == "HassMediaNext" and (other := _NEXT_THING.search(text)):
             return f"'{other.group()}' is nothing a player skips to"  # "next slide please"
         for place in _PLACE.finditer(text):

@@ -71,7 +71,11 @@ NO_TARGET = {"HassStartTimer", "HassCancelTimer", "HassNevermind", "HassCancelAl
              "HassPauseTimer", "HassUnpauseTimer", "HassTimerStatus", "HassIncreaseTimer",
              "HassDecreaseTimer", "HassGetCurrentTime", "HassGetCurrentDate",
              "HassGetWeather"}  # fmt: skip
-_DEICTIC = re.compile(r"\b(this|that)\b(?! (is|was|it|the|a)\b)")
+# "this room", "this time of night" point at nothing: the room is the context's.
+_DEICTIC = re.compile(
+    r"\b(this|that)\b(?! (?:is|was|it|the|a|room|place|house|time|morning|afternoon|evening|"
+    r"night|week|weekend|minute|moment|second|year)\b)"
+)
 # Words that ask for the whole home: without one, the model's "everywhere" reading of an
 # action is a guess ("put the telly on" is not every light in the house).
 _WHOLE_HOME = re.compile(

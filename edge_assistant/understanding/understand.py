@@ -197,9 +197,12 @@ class Understander:
             players = [d for d in home.devices if d.domain == "media_player" and d.area == area]
         if len(players) != 1:
             return None
-        query = put.group("query").strip()
-        if not query or _NOT_MUSIC.fullmatch(query):
-            return None  # "put the telly on": the player itself
+        query = (put.group("query") or put.groupdict().get("query2") or "").strip()
+        people = {w for p in home.people for w in p.name.lower().split()}
+        if people & set(query.lower().split()):
+            return None  # "put bob on": on the phone
+        if not query or _NOT_MUSIC.fullmatch(query) or _NOT_PLAYED.search(query):
+            return None  # "put the telly on": the player itself; "put the kettle on"
         slots = {"search_query": query, "name": players[0].name}
         if kind := _MEDIA_CLASS.match(query):  # "the artist taylor swift"
             word = kind.group(1).lower()
@@ -243,6 +246,10 @@ class Understander:
             and (joined := elided(cleaned))
         ):
             command = self._joined(command, [joined[0], *joined[1]], context)
+        if command.decision != "act" and (put := _PUT_ON_HERE.fullmatch(cleaned)) is not None:
+            played = self._put_on(cleaned, put, context)  # "put the news on", "put on abba"
+            if played is not None and played.decision == "act":
+                return replace(played, text=text or cleaned, layer="words")
         if command.decision != "act":
             return self._aside(cleaned, context, text) or command
         # acted on whole: the request alone when the aside names nothing of the home ("switch
@@ -582,6 +589,13 @@ _PUT_ON_PLAYER = re.compile(
     r"(?:\s+(?:please|for me|would ya|would you|for the kids|now))*",
     re.IGNORECASE,
 )
+# Something to play put on with no player said: "put the news on", "stick on the beatles".
+_PUT_ON_HERE = re.compile(
+    r"(?:(?:can you|could you|please|just|hey|um|uh|okay|ok)\s+)*(?:put|stick|pop|throw|chuck)"
+    r"(?: on (?P<query>.+?)| (?P<query2>.+?) on)(?P<player>)"
+    r"(?:\s+(?:please|for me|now|would you|will you|for us))*",
+    re.IGNORECASE,
+)
 _MEDIA_CLASS = re.compile(
     r"(?:the )?(artist|album|playlist|track|song|podcast|movie|film|show|channel|episode)\s+",
     re.IGNORECASE,
@@ -590,6 +604,15 @@ _CLASS_OF = {"song": "track", "film": "movie", "show": "tv_show"}
 _NOT_MUSIC = re.compile(
     r"(?:the |my )?(?:tv|telly|television|speaker|radio|music|it|that|this|lights?|lamp|"
     r"heating|fan|kettle|coffee(?: machine)?|volume|sound)"
+)
+# Things put on that are not played: the household's, or the home's own ("put the kettle on",
+# "put your coat on", "put the fire on").
+_NOT_PLAYED = re.compile(
+    r"\b(?:kettle|oven|hob|washing|wash|dishwasher|dryer|coat|jacket|jumper|shoes|socks|hat|"
+    r"clothes|pyjamas|fire|bath|shower|dinner|tea|breakfast|lunch|pasta|potatoes|rice|water|"
+    r"weight|makeup|brakes|alarm|your|his|her|their|heating|heater|light|lights|lamp|fan|"
+    r"blinds?|curtains?|timer|kids|baby|it|that|this|them|him|her|me|us|mum|mom|mummy|dad|"
+    r"daddy|nan|nana|gran|granny|grandma|grandad|grandpa|auntie|uncle|speaker ?phone|phone)\b"
 )
 # Fillers around a sentence: before it, and after it.
 _BARE = re.compile(
