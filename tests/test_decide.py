@@ -306,3 +306,14 @@ def test_a_value_said_alone_is_no_request(text: str, bare: bool) -> None:
     from edge_assistant.understanding.decide import bare_value
 
     assert bare_value(text) is bare
+
+
+def test_unlock_read_as_locking_never_acts_and_lock_read_as_locking_does(home: Home) -> None:
+    """Locking is Home Assistant's turn on, unlocking its turn off: the words must say the
+    reading's own action, so a lock is never locked when asked to unlock, or the reverse."""
+    wrong = reading("unlock the door", "HassTurnOn", ("front_door",), 0.99)
+    assert Decider(home).decide(wrong, HERE).decision != "act"
+    wrong = reading("lock the door", "HassTurnOff", ("front_door",), 0.99)
+    assert Decider(home).decide(wrong, HERE).decision != "act"
+    right = reading("lock the door", "HassTurnOn", ("front_door",), 0.99)
+    assert Decider(home).decide(right, HERE).decision == "act"

@@ -82,9 +82,9 @@ _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 # The words that say each intent's action. A model reading without one is at best a guess.
 _CUE = {
-    "HassTurnOn": r"on|start|open|opens|unlock|activate|enable|engage|arm|secure|illuminate|light up|"
+    "HassTurnOn": r"on|start|open|opens|lock|activate|enable|engage|arm|secure|illuminate|light up|"
     r"lights up|power up|fire up|boot|run|raise|lift|roll up|pull up|draw back",
-    "HassTurnOff": r"off|stop|close|closes|shut|lock|kill|disable|deactivate|disarm|cut|douse|"
+    "HassTurnOff": r"off|stop|close|closes|shut|unlock|kill|disable|deactivate|disarm|cut|douse|"
     r"put out|power down|lower|roll down|pull down|draw",
     "HassLightSet": r"\d+|up|down|more|less|darker|lighter|lighten|percent|bright|brighter|brighten|brightness|dim|dimmer|dimmed|softer|level|max|"
     r"maximum|full|half|low|lower|colou?r|red|orange|yellow|green|blue|purple|pink|white|"
@@ -286,7 +286,8 @@ _STATEMENT = re.compile(
     r"(?:is|are|was|were|says|said|keeps|kept|seems|seemed|looks|looked|isn't|aren't|wasn't|"
     r"won't|doesn't|don't|didn't|has|have|had|went|goes|(?<!can )(?<!could )(?<!should )go|"
     r"(?<!can )(?<!could )come|comes|came|stay|stays|gets|got|"
-    r"needs|broke|want|wants|like|likes|turned|switched|left|opened|closed)\b"
+    r"needs|broke|want|wants|like|likes|turned|switched|left|opened|closed|sticks|jams|"
+    r"squeaks|rattles|leaks|beeps|buzzes|works|breaks|flickers|hums|makes)\b"
     # a reading said: "it's twenty degrees in here"
     r"|" + _LEAD + r"(?:it'?s|it is) (?:only |about |nearly |almost |like |already )?"
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
