@@ -297,3 +297,23 @@ def test_a_command_for_later_is_checked_when_set_and_done_when_its_timer_ends(
         .fetchall()
     )
     assert rows == [("allow", "the 2 second timer ended")]
+
+
+def test_switched_on_for_a_while_is_switched_off_by_a_timer(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """ "Turn the sprinkler on for twenty minutes": on now, and a timer set that turns it off
+    (its command checked now, and kept across a restart like every timer)."""
+    assistant = _assistant(tmp_path, models_dir)
+
+    async def main():
+        try:
+            return await assistant.handle(typed("turn the sprinkler on for twenty minutes"))
+        finally:
+            assistant.close()
+
+    outcome = asyncio.run(main())
+    assert [a.device_id for a in assistant.sink.done] == ["sprinkler"]
+    assert outcome.decision == "allow"
+    (timer,) = assistant.timers.live
+    assert timer.seconds == 20 * 60 and timer.command == "turn off the Sprinkler"

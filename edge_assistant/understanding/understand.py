@@ -75,12 +75,18 @@ def lamps_only(command: Command, home: Home) -> Command:
 
 
 _ONTO = re.compile(r"\bonto\b", re.IGNORECASE)
+# A while said with no length: "for a bit", "for a sec", "for a while" (no time to undo it at).
+_VAGUE_WHILE = re.compile(
+    r"\s+for (?:a|one) (?:little )?(?:bit|sec|second|while|mo|moment|tick)\b", re.IGNORECASE
+)
 _LITE = re.compile(r"\blite(s)?\b", re.IGNORECASE)
 _SPLIT_UN = re.compile(r"\bun (pause|mute|lock|plug)\b", re.IGNORECASE)
 
 
 def normalize_transcript(text: str) -> str:
     cleaned = mend_misheard(" ".join(text.split()).replace("1/2", "half"))
+    if len(_VAGUE_WHILE.sub("", cleaned).split()) >= 2:
+        cleaned = _VAGUE_WHILE.sub("", cleaned)  # "put the light on for a sec": on
     cleaned = _SPLIT_UN.sub(r"un\1", cleaned)  # "un pause", "un mute": a recognizer's split
     cleaned = _ONTO.sub("on", cleaned)  # "add bread onto the list": on
     cleaned = _LITE.sub(lambda m: "light" + (m.group(1) or ""), cleaned)  # a recognizer's "lite"
@@ -132,6 +138,8 @@ class Understander:
         start = time.perf_counter()
         context = context or Context()
         cleaned = self._mend(normalize_transcript(text))
+        if cleaned and len(cleaned) <= MAX_CHARS and (timed := self._for_a_while(cleaned, context)):
+            return [replace(c, text=text) if c is timed[0] else c for c in timed]
         parts = clauses(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else [cleaned]
         if len(parts) == 1 or self.templates.match(cleaned, context) is not None:
             return [self.understand(text, context)]
@@ -146,6 +154,27 @@ class Understander:
             ]  # fmt: skip
         self.last_ms = (time.perf_counter() - start) * 1000
         return commands
+
+    def _for_a_while(self, cleaned: str, context: Context) -> list[Command] | None:
+        """ "Turn the sprinkler on for twenty minutes": on now, and a timer that turns it off
+        then (the reverse for off); None when the sentence is not a switching said for a
+        while, or the switching alone would not be done."""
+        said = _FOR_A_WHILE.fullmatch(cleaned.lower())
+        if said is None or negated(cleaned):
+            return None
+        duration = values.parse_duration(said.group("duration"))
+        now = self._whole(cleaned[: len(said.group("asked"))], context)
+        if not duration or now.decision != "act" or now.intent not in _ON_OFF or not now.targets:
+            return None
+        if now.needs_verification:
+            return None  # a lock or the alarm is never switched later, with nobody to verify
+        home = self.resolver.home
+        undo = "turn off" if now.intent == "HassTurnOn" else "turn on"
+        names = " and ".join(f"the {home.device(t).name}" for t in now.targets)
+        slots = {**duration, "conversation_command": f"{undo} {names}"}
+        later = Command(text=cleaned, intent="HassStartTimer", slots=slots,
+                        confidence=now.confidence, layer=now.layer, decision="act")  # fmt: skip
+        return [now, later]
 
     def understand(self, text: str, context: Context | None = None) -> Command:
         """One command: what ``text`` asks for. A sentence of several commands is refused here
@@ -641,6 +670,12 @@ _LEVEL_OF = {
     "fan": ("HassFanSetSpeed", "percentage"),
 }  # fmt: skip
 _ASKING = re.compile(r"(?:how|what|what's|whats|is|are)\b")
+# A switching said for a while: "turn the fan on for twenty minutes".
+_FOR_A_WHILE = re.compile(
+    r"(?P<asked>.+?)\s+for\s+(?P<duration>(?:another |the next )?(?:\d+|[a-z]+|a quarter of|"
+    r"half|a couple of|a few) (?:an? )?(?:more )?(?:seconds?|secs?|minutes?|mins?|hours?|hrs?))"
+    r"(?:\s+(?:please|now|thanks|for me|would you|will you))*"
+)
 # A thing described by what it is next to: "the lamp by the bed".
 _BESIDE = re.compile(r"\b(?:by|next to|near|beside) (?:the |my |our )?([a-z]+)\b")
 # Words a request may end with besides the home's names: "… on", "… please", "… the music".
