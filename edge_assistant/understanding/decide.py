@@ -76,7 +76,7 @@ _WITHDRAWN = re.compile(
 _CUT_OFF = frozenset({
     "the", "a", "an", "to", "by", "at", "with", "for", "my", "your", "our", "their", "and",
     "or", "but", "if", "because", "of", "from", "into", "onto", "can", "could", "would",
-    "should", "than", "um", "uh", "er", "erm", "channel", "big", "main",
+    "should", "than", "um", "uh", "er", "erm", "channel", "big",
 })  # fmt: skip
 _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 

@@ -143,7 +143,11 @@ class Understander:
         parts = clauses(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else [cleaned]
         if len(parts) == 1 or self.templates.match(cleaned, context) is not None:
             return [self.understand(text, context)]
-        commands = [self._whole(part, context) for part in parts]
+        commands = []
+        for number, part in enumerate(parts):
+            if number and _PRONOUN.search(part) and not self.gazetteer.matches(part, "device"):
+                part = self._it_of(parts[number - 1], part, commands[-1])
+            commands.append(self._whole(part, context))
         lost = next((c for c in commands if not c.understood), None)
         if lost is not None:
             why = lost.reason or "not understood"
@@ -154,6 +158,17 @@ class Understander:
             ]  # fmt: skip
         self.last_ms = (time.perf_counter() - start) * 1000
         return commands
+
+    def _it_of(self, before: str, part: str, read: Command) -> str:
+        """ "… and make it pink" after "switch on the star lamp": it is the one thing the
+        clause before named (or acted on), said by its name; unchanged when that is not one
+        thing."""
+        spans = {d.id: before[a:b] for a, b, d in self.gazetteer.matches(before, "device")}
+        if len(spans) == 1:
+            return with_thing(part, next(iter(spans.values())))
+        if len(read.targets) == 1 and read.decision == "act":
+            return with_thing(part, f"the {self.resolver.home.device(read.targets[0]).name}")
+        return part
 
     def _for_a_while(self, cleaned: str, context: Context) -> list[Command] | None:
         """ "Turn the sprinkler on for twenty minutes": on now, and a timer that turns it off
