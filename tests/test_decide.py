@@ -317,3 +317,11 @@ def test_unlock_read_as_locking_never_acts_and_lock_read_as_locking_does(home: H
     assert Decider(home).decide(wrong, HERE).decision != "act"
     right = reading("lock the door", "HassTurnOn", ("front_door",), 0.99)
     assert Decider(home).decide(right, HERE).decision == "act"
+
+
+@pytest.mark.parametrize("text", ["lock the front", "dim the big"])
+def test_a_request_cut_after_the_first_word_of_a_name_is_refused(home: Home, text: str) -> None:
+    """ "The front" of "the front door", "the big" of "the big light": what was cut off is
+    what the request was for."""
+    decided = Decider(home).decide(reading(text, "HassTurnOn", ("front_door",), 0.99), HERE)
+    assert decided.decision == "refuse" and "part of a request" in (decided.reason or "")

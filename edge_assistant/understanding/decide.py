@@ -76,7 +76,7 @@ _WITHDRAWN = re.compile(
 _CUT_OFF = frozenset({
     "the", "a", "an", "to", "by", "at", "with", "for", "my", "your", "our", "their", "and",
     "or", "but", "if", "because", "of", "from", "into", "onto", "can", "could", "would",
-    "should", "than", "um", "uh", "er", "erm", "channel", "big",
+    "should", "than", "um", "uh", "er", "erm", "channel",
 })  # fmt: skip
 _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -432,6 +432,11 @@ _VAGUE = re.compile(r"\b(?:the other (?:one|\w+)|(?:in|out|over|up|down) there)\
 # Domains whose words people swap ("curtains" for blinds, "heater" for the thermostat): one
 # of them in the speaker's room may be the one meant, though another room's is named so.
 _ONE_KIND = frozenset({"cover", "climate"})
+# Words that say which of a kind ("the big light", "the front door"), never a thing alone.
+_MODIFIERS = frozenset({
+    "big", "little", "small", "front", "back", "side", "main", "top", "bottom", "left",
+    "right", "upper", "lower", "outdoor", "indoor", "bedside", "overhead",
+})  # fmt: skip
 _WH = frozenset({"what", "what's", "whats", "where", "where's", "wheres", "who", "who's", "which"})
 _STRANDED = frozenset({"to", "at", "for", "with", "from", "of", "by"})
 DEFAULT = DecisionsConfig()
@@ -504,6 +509,10 @@ class Decider:
             w.removesuffix("s") for n in named for w in words_of(n)
         }
         self.vocabulary = frozenset(self._vocab)  # the words of the home's names
+        # words that start a name and never end one ("front" of "front door", "big" of "big
+        # light"): a sentence ending on one was cut off ("lock the front")
+        lasts = {words_of(n)[-1] for n in named if words_of(n)}
+        self._unfinished = ({w for n in named for w in words_of(n)[:-1]} - lasts) & _MODIFIERS
 
     def decide(self, command: Command, context: Context | None = None) -> Command:
         context = context or Context()
@@ -535,7 +544,9 @@ class Decider:
         if kind_of(command.intent) == "control" and (left := EXCEPT.search(text)):
             return _refuse(command, f"'{left.group()}' was said: I cannot leave things out, "
                            "so name what to act on")  # fmt: skip
-        if cut_off(text) and not (command.intent == "HassRespond" and command.layer != "model"):
+        if (cut_off(text) or (words_of(text) or [""])[-1] in self._unfinished) and not (
+            command.intent == "HassRespond" and command.layer != "model"
+        ):
             # "where does my data go to": Home Assistant's own question, whole as said
             return _refuse(command, f"only part of a request was heard ('{_tail(text)}')")
         if (
