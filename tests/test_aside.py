@@ -2,7 +2,7 @@
 
 import pytest
 
-from edge_assistant.understanding.aside import corrected, with_thing, without_asides
+from edge_assistant.understanding.aside import corrected, last_number, with_thing, without_asides
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,17 @@ def test_no_correction_is_found_where_no_new_request_follows(said: str) -> None:
 
 def test_it_is_said_as_the_thing_named_before() -> None:
     assert with_thing("switch it on", "the garage light") == "switch the garage light on"
+
+
+@pytest.mark.parametrize(
+    ("said", "meant"),
+    [
+        ("set the office heater to 20 no 21", "set the office heater to 21"),
+        ("the heating to twenty no twenty one", "the heating to twenty one"),
+        ("set a timer for eight minutes no make that nine", "set a timer for nine minutes"),
+        ("turn the heating up no down two degrees", "turn the heating down two degrees"),
+        ("set the lights to 50 percent", "set the lights to 50 percent"),
+    ],
+)
+def test_a_number_or_a_way_corrected_as_it_is_said_is_the_last_one(said: str, meant: str) -> None:
+    assert last_number(said) == meant

@@ -12,8 +12,10 @@ the whole sentence (``Understander``), so an aside never turns talk into an acti
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from edge_assistant.understanding.several import VERBS
+from edge_assistant.understanding.values import find_numbers
 
 # A clause that gives a reason, said after a whole command: it starts with a subject and a
 # verb ("it's", "we've got", "the sun's", "my feet are"), a "because", a purpose ("for the
@@ -105,3 +107,32 @@ def with_thing(asked: str, thing: str) -> str:
     """``asked`` with its "it" or "them" said as ``thing`` ("switch it on", "the garage
     light" -> "switch the garage light on")."""
     return _PRONOUN.sub(thing, asked, count=1)
+
+
+# A number corrected as it is said: "to 20 no 21", "for eight minutes no make that nine".
+_NUMBER_FIX = re.compile(
+    r"^(?P<unit>\s+(?:minutes?|mins?|seconds?|hours?|degrees?|percent|%))?\s+(?:no|sorry|i mean|"
+    r"make that|no make that|actually|wait|or rather|no sorry|no wait)\s+$"
+)
+
+
+_WAY_FIX = re.compile(
+    r"\b(?:up|down|on|off|open|closed?) (?:no|sorry|i mean|actually|no sorry|wait no) "
+    r"(up|down|on|off|open|closed?)\b"
+)
+
+
+def last_number(text: str) -> str:
+    """``text`` with a number or a direction corrected as it was said ("to 20 no 21", "up no
+    down") replaced by the last one said."""
+    text = _WAY_FIX.sub(r"\1", text)
+    numbers = find_numbers(text)
+    for (a, b, _), (c, d, _) in pairwise(numbers):
+        between = _NUMBER_FIX.match(text[b:c])
+        if between is None:
+            continue
+        unit = between.group("unit") or ""
+        said_after = re.match(r"\s+(?:minutes?|mins?|seconds?|hours?|degrees?|percent|%)", text[d:])
+        kept = text[c:d] + ("" if said_after else unit)
+        return last_number(text[:a] + kept + text[d:])
+    return text

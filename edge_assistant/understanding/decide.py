@@ -83,7 +83,7 @@ _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # The words that say each intent's action. A model reading without one is at best a guess.
 _CUE = {
     "HassTurnOn": r"on|start|open|opens|lock|activate|enable|engage|arm|secure|illuminate|light up|"
-    r"lights up|power up|fire up|boot|run|raise|lift|roll up|pull up|draw back",
+    r"lights up|power up|fire up|boot|run|raise|lift|roll up|pull up|draw back|pull back",
     "HassTurnOff": r"off|stop|close|closes|shut|unlock|kill|disable|deactivate|disarm|cut|douse|"
     r"put out|power down|lower|roll down|pull down|draw",
     "HassLightSet": r"\d+|up|down|more|less|darker|lighter|lighten|percent|bright|brighter|brighten|brightness|dim|dimmer|dimmed|softer|level|max|"
@@ -275,9 +275,13 @@ _BRIGHT_THING = re.compile(
     r"\bbright (?!(?:in|enough|please|now|and|as|for|at|again|here|there|still|though)\b)[a-z]+"
 )
 _OTHER_ASSISTANTS = frozenset({"alexa", "siri", "google", "cortana", "bixby"})
+_YOU_TOO = re.compile(
+    r"\b(?:before|when|after|as) you (?:come|go|leave|head|pop|get (?:home|back|in|here|up|"
+    r"there|to bed))\b"
+)  # "… when you get a chance" is said to anyone
 # A word of address said last: the sentence is said to that person.
 _TRAILING_VOCATIVES = frozenset({
-    "love", "darling", "sweetheart", "honey", "babe", "hun", "mum", "mom", "dad", "sweetie",
+    "darling", "sweetheart", "honey", "babe", "hun", "mum", "mom", "dad", "sweetie",
 })  # fmt: skip
 # A statement of how a thing is ("the bedroom blinds are stuck halfway again", "the
 # thermostat says twenty"): no request, though it names a thing and a value.
@@ -360,7 +364,9 @@ _AROUND_A_VALUE = frozenset({
     "degree", "percent", "celsius", "fahrenheit", "please",
 })  # fmt: skip
 _PLEASE_END = re.compile(r"\b(?:please|pls)$")  # "time please": asked
-_BARE_ASK = re.compile(r"(?:the )?(?:weather|forecast|time|date)")  # "weather": asked
+_BARE_ASK = re.compile(
+    r"(?:the )?(?:weather|forecast|time|date|temperature(?: (?:in|of) (?:the )?[a-z ]+)?)"
+)  # "weather", "temperature in the family room": asked
 _VOLUME_INTENTS = frozenset({"HassSetVolume", "HassSetVolumeRelative"})
 _SOUND = re.compile(r"\b(?:volume|louder|quieter|softer|loud|quiet|sound|noise|hear)\b")
 # One word that is a whole command to the player or the lights where you are.
@@ -482,6 +488,8 @@ def cut_off(text: str) -> bool:
     """Whether ``text`` stops after a word that cannot end a request ("switch off the"). A
     question may end on its preposition ("what's the heating set to", "where's alice got to")."""
     words = words_of(text)
+    while words and words[0] in ("uh", "um", "er", "erm", "so", "and", "oh", "okay", "ok"):
+        words = words[1:]  # "uh what's the timer at"
     if len(words) > 2 and words[0] in _WH and words[-1] in _STRANDED:
         return False
     if len(words) > 2 and words[0] in _WH and words[-1] in ("in", "on"):
@@ -796,8 +804,10 @@ class Decider:
             return first
         if first in _OTHER_ASSISTANTS and len(words) > 1:  # "alexa stop"
             return first
-        if len(words) > 3 and words[-1] in _TRAILING_VOCATIVES:  # "… before you come to bed love"
+        if len(words) > 3 and words[-1] in _TRAILING_VOCATIVES:  # "… the lamp off darling"
             return words[-1]
+        if said := _YOU_TOO.search(text):  # "… before you come to bed": a person comes
+            return said.group()
         if (
             len(lead) > 2
             and lead[1] in _TOLD

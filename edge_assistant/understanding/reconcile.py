@@ -200,8 +200,29 @@ _LEVEL_INTENT = {
     "fan": ("HassFanSetSpeed", "percentage"),
 }  # fmt: skip
 _LEVEL_SLOT = {intent: slot for intent, slot in _LEVEL_INTENT.values()}
-_OPENED = re.compile(r"\b(?:up|open|raise|lift)\b")
-_CLOSED = re.compile(r"\b(?:down|close|shut|lower|draw)\b")
+_OPENED = re.compile(r"\b(?:up|open|raise|lift|back|apart)\b")
+_CLOSED = re.compile(r"\b(?:down|close|shut|lower|draw|together)\b")
+
+
+_TIMER_ASKED = re.compile(r"\btimers?\b")
+_MOTION = re.compile(r"\b(?:movement|motion|moving|moved|movin)\b")
+
+
+def _motion_asked(command: Command, home: Home) -> Command:
+    """ "Is there any movement in the hall" read as a question about people: the motion
+    sensor of that place, when it has one."""
+    if command.intent != "HassGetState" or not _MOTION.search(command.text.lower()):
+        return command
+    area = command.slots.get("area")
+    placed = {home.device(t).area for t in command.targets}
+    place = next((a.id for a in home.areas if a.name == area), None) or (
+        next(iter(placed)) if len(placed) == 1 else None
+    )
+    sensors = tuple(d.id for d in home.devices if d.area == place and d.domain == "binary_sensor"
+                    and d.device_class in ("motion", "occupancy", "presence"))  # fmt: skip
+    if not sensors:
+        return command
+    return replace(command, targets=sensors, slots={"name": home.device(sensors[0]).name})
 
 
 def _powered_off(command: Command) -> Command:
@@ -358,6 +379,9 @@ def reconciled(command: Command, home: Home) -> Command:
         if things:
             kept = {k: v for k, v in slots.items() if k != "domain"}
             command = replace(command, targets=things, slots=kept)
+    if command.intent == "HassGetState" and not command.targets and _TIMER_ASKED.search(text):
+        command = replace(command, intent="HassTimerStatus", slots={})  # "any timers running"
+    command = _motion_asked(command, home)
     if command.intent in _TIMERS:
         command = _timer_said(command, text)
     command = temperature_asked(command, home)

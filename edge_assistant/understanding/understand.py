@@ -12,7 +12,12 @@ from edge_assistant.config.device import LoadedDeviceConfig
 from edge_assistant.home.model import Device, Home
 from edge_assistant.inference.loader import load_role
 from edge_assistant.understanding import values
-from edge_assistant.understanding.aside import corrected, with_thing, without_asides
+from edge_assistant.understanding.aside import (
+    corrected,
+    last_number,
+    with_thing,
+    without_asides,
+)
 from edge_assistant.understanding.context import Context, context_vector
 from edge_assistant.understanding.decide import (
     EXCEPT,
@@ -84,7 +89,7 @@ _SPLIT_UN = re.compile(r"\bun (pause|mute|lock|plug)\b", re.IGNORECASE)
 
 
 def normalize_transcript(text: str) -> str:
-    cleaned = mend_misheard(" ".join(text.split()).replace("1/2", "half"))
+    cleaned = last_number(mend_misheard(" ".join(text.split()).replace("1/2", "half")))
     if len(_VAGUE_WHILE.sub("", cleaned).split()) >= 2:
         cleaned = _VAGUE_WHILE.sub("", cleaned)  # "put the light on for a sec": on
     cleaned = _SPLIT_UN.sub(r"un\1", cleaned)  # "un pause", "un mute": a recognizer's split
@@ -453,6 +458,19 @@ class Understander:
         )
         return self.decider.decide(read, context)
 
+    def _warm_there(self, command: Command) -> Command:
+        """ "How cold is it in the lounge right now" read as the weather: how warm that room
+        is (its climate device or temperature sensor), when one room is named."""
+        if command.intent != "HassGetWeather" or not _HOW_WARM_IN.search(command.text.lower()):
+            return command
+        areas = {a.id: a for _, _, a in self.gazetteer.matches(command.text, "area")}
+        if len(areas) != 1:
+            return command
+        (area,) = areas.values()
+        asked = replace(command, intent="HassGetState", slots={"area": area.name})
+        read = temperature_asked(asked, self.resolver.home)
+        return read if read.targets else command
+
     def _described(self, command: Command) -> Command:
         """ "The lamp by the bed" read as the lamp where you are: the one thing of that kind
         whose names hold the word it is described by (the bed lamp), when the thing read has
@@ -613,11 +631,22 @@ class Understander:
                 cleaned, tokens, encoded, context_vector(context), self.gazetteer
             )
             command = replace(self.resolver.resolve(cleaned, prediction, context), layer="model")
-            if command.reason == "no temperature understood" and _ASKING.match(cleaned.lower()):
-                # "how many degrees is it in the family room" read as setting it: asked
-                asked = replace(prediction, intent="HassClimateGetTemperature")
-                command = replace(self.resolver.resolve(cleaned, asked, context), layer="model")
+            if (
+                again := _read_again(
+                    command.reason,
+                    prediction.intent,
+                    cleaned.lower(),
+                    any(
+                        d.domain == "cover" for _, _, d in self.gazetteer.matches(cleaned, "device")
+                    ),
+                )
+            ) is not None:
+                # "how many degrees is it in …" read as setting it: asked; "pull back the
+                # drapes" read as a position with none said: opened
+                retry = replace(prediction, intent=again)
+                command = replace(self.resolver.resolve(cleaned, retry, context), layer="model")
             command = self._described(self._named_instead(self._in_area_said(command)))
+            command = self._warm_there(command)
             # again once reconciled: a question read of people may now be of things
             command = self._in_area_said(reconciled(command, self.resolver.home))
         command = lamps_only(command, self.resolver.home)
@@ -684,7 +713,27 @@ _LEVEL_OF = {
     "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
     "fan": ("HassFanSetSpeed", "percentage"),
 }  # fmt: skip
+_HOW_WARM_IN = re.compile(r"\b(?:how (?:warm|hot|cold|chilly)|temperature|degrees)\b")
 _ASKING = re.compile(r"(?:how|what|what's|whats|is|are)\b")
+_OPENS = re.compile(r"\b(?:up|open|raise|lift|back|apart)\b")
+_CLOSES = re.compile(r"\b(?:down|close|shut|lower|draw|together)\b")
+_SOUND_ON = re.compile(r"\b(?:sound|volume) (?:back )?on\b|\bunmute\b")
+
+
+def _read_again(reason: str | None, intent: str, text: str, cover: bool) -> str | None:
+    """The intent to read a model's reading again as, when its value was missing because the
+    intent was the wrong one of a pair (``cover``: the words name a blind or curtains); None
+    when none is."""
+    if reason == "no temperature understood" and _ASKING.match(text):
+        return "HassClimateGetTemperature"
+    if reason == "no level understood" and (intent == "HassSetPosition" or cover):
+        opens, closes = bool(_OPENS.search(text)), bool(_CLOSES.search(text))
+        return None if opens == closes else "HassTurnOn" if opens else "HassTurnOff"
+    if reason == "no level understood" and _SOUND_ON.search(text):
+        return "HassMediaPlayerUnmute"
+    return None
+
+
 # A switching said for a while: "turn the fan on for twenty minutes".
 _FOR_A_WHILE = re.compile(
     r"(?P<asked>.+?)\s+for\s+(?P<duration>(?:another |the next )?(?:\d+|[a-z]+|a quarter of|"
