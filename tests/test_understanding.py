@@ -449,6 +449,16 @@ def test_a_command_for_a_time_is_a_timer_that_does_it_then(understander: Underst
          {}),
         ("can you close the curtains before you come to bed love", "living_room", "not act",
          None, None, {}),
+        # asked or refused rather than guessed
+        ("set the living room to 68", "living_room", "not act", None, None, {}),
+        ("what's the temperature", "kitchen", "not act", None, None, {}),
+        ("turn on the kitchen light no wait not the kitchen the bedroom", "kitchen", "not act",
+         None, None, {}),
+        ("let's pause there and take questions", "office", "not act", None, None, {}),
+        ("is it raining there too it's chucking it down here", "kitchen", "not act", None, None,
+         {}),
+        ("who's been in the office", "kitchen", "not act", None, None, {}),
+        ("how long is left on", "kitchen", "not act", None, None, {}),
         # a thing named whole and a level: set as its kind is set
         ("drapes to seventy", "living_room", "act", "HassSetPosition", ("living_curtains",),
          {"position": 70}),

@@ -83,7 +83,7 @@ _MARKER_END = re.compile(
 # A thing excluded before or after the request: "not the kitchen the bedroom lights off",
 # "turn on the floor lamp not the big light".
 _NOT_FIRST = re.compile(r"^not (?:the |my )?(?:[a-z']+ ){0,2}?[a-z']+ (?P<asked>(?:the|my) .+)$")
-_NOT_AFTER = re.compile(r"\s+(?:and |but )?not (?:the|my) [a-z' ]+$")
+_NOT_AFTER = re.compile(r"\s+(?:and |but )?not (?:the|my) (?:(?!the |my )[a-z']+ ){0,2}[a-z']+$")
 
 
 def corrected(text: str) -> tuple[str, str] | None:

@@ -221,7 +221,8 @@ _TO_OTHERS = re.compile(
     r"i'm gonna|im gonna|i'm going to|im going to|i am going to|i'm about to|shall i|should i|"
     r"we'll|we will|we should|you should|you need to|you'd better|are you going to|"
     r"would you like|do you want the|do you want it|you want the|want me to|would it kill you|"
-    r"i'm (?:putting|turning|switching|getting|taking|bringing|making|doing))\b"
+    r"i'm (?:putting|turning|switching|getting|taking|bringing|making|doing)|"
+    r"let'?s (?:pause|stop|break|take|move|go|start|begin|continue|wrap|leave|see))\b"
 )
 # Words a request to this assistant may start with; another first word followed by one of
 # _TOLD is someone's name ("josh skip this song").
@@ -268,6 +269,11 @@ _HOUSEHOLD = re.compile(
     r"fridge|freezer|hob|iron|fire|fireplace|boiler|immersion|radio|computer|laptop|printer|"
     r"router|car|bath|shower|hot tub|jacuzzi|pool|sauna|oven light|extractor|cooker)\b"
     r"(?! up\b| lights?\b| lamps?\b)"  # "fire up the heater"; "the pool lights" is asked
+)
+_LIGHT_WORDS = re.compile(
+    r"\b(?:lights?|lamps?|lighting|bulbs?|bright|brighter|brightness|brighten|dim|dimmer|"
+    r"darker|lighter|percent|colou?r|red|orange|yellow|green|blue|purple|pink|white|warm white|"
+    r"cool white|chandelier|chandler)\b|%"
 )
 _THOSE = re.compile(r"\b(?:them|those|these)\b")
 # "bright" said of a thing ("turn around bright eyes"): no level of the lights.
@@ -406,6 +412,8 @@ _PEOPLE = re.compile(
     r"kids|everyone|everybody)\b"
 )
 # The clock and the sky asked about someone else's plans: "what time is your flight".
+_THERE = re.compile(r"\b(?:there too|over there|where you are|up there|down there)\b")
+_BEEN = re.compile(r"\b(?:been|was|were)\b")
 _OTHERS_PLANS = re.compile(r"\b(?:your|his|her|their|does|did|was|were)\b")
 # Set a timer only when one is named or asked for: "bakers you have two hours" sets none.
 _REMIND = re.compile(
@@ -492,7 +500,7 @@ def cut_off(text: str) -> bool:
         words = words[1:]  # "uh what's the timer at"
     if len(words) > 2 and words[0] in _WH and words[-1] in _STRANDED:
         return False
-    if len(words) > 2 and words[0] in _WH and words[-1] in ("in", "on"):
+    if len(words) > 2 and words[0] in (*_WH, "how") and words[-1] in ("in", "on"):
         return True  # "what's the weather in", "what's the weather gonna be on"
     if len(words) > 2 and words[-2] in ("you", "ye") and words[-1] in _CUT_OFF:
         return False  # "… if you would", "turn it off could you"
@@ -575,6 +583,10 @@ class Decider:
             why := self._not_to_play(str(command.slots.get("search_query", "")).lower())
         ):
             return _refuse(command, why)
+        if command.intent == "HassClimateGetTemperature" and not command.targets:
+            return replace(command, decision="refuse", reason=(
+                "nothing here says the temperature: name a room that has a thermostat or a "
+                "sensor"))  # fmt: skip
         if kind_of(command.intent) == "control" and _said_twice(text):
             return replace(command, decision="ask", clarify=self.question(command),
                            reason="the same words twice, as in a song")  # fmt: skip
@@ -598,6 +610,13 @@ class Decider:
 
     def _acting(self, command: Command, text: str, context: Context) -> Command:
         """Act, or ask first when the reading is of things elsewhere, said only by a kind."""
+        if (
+            command.intent == "HassLightSet"
+            and "name" not in command.slots
+            and not _LIGHT_WORDS.search(text)
+        ):  # "set the living room to 68": the lights, or the heating?
+            return replace(command, decision="ask", clarify=self.question(command),
+                           reason="a level said of a place, not of its lights")  # fmt: skip
         if kind_of(command.intent) == "control" and (
             away := self._not_here(text, command, context)
         ):
@@ -634,6 +653,14 @@ class Decider:
                 return _refuse(command, "not a question about who is where")
             if intent in _CLOCK_AND_SKY and (others := _OTHERS_PLANS.search(text)):
                 return _refuse(command, f"a question about someone's plans ('{others.group()}')")
+            if intent == "HassGetWeather" and (there := _THERE.search(text)):
+                return _refuse(command, f"a question about somewhere else ('{there.group()}')")
+            if (
+                intent == "HassGetState"
+                and command.slots.get("domain") == "person"
+                and (_BEEN.search(text))
+            ):
+                return _refuse(command, "a question about who was somewhere, not who is")
             if intent in _ASKED_BY and not _ASKED_BY[intent].search(text):
                 return _refuse(command, f"not asked about {_ASKED_ABOUT[intent]}")
             if intent == "HassGetState" and (why := self._not_about(text, command)):
