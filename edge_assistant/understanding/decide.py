@@ -376,7 +376,9 @@ _BARE_ASK = re.compile(
 _VOLUME_INTENTS = frozenset({"HassSetVolume", "HassSetVolumeRelative"})
 _SOUND = re.compile(r"\b(?:volume|louder|quieter|softer|loud|quiet|sound|noise|hear)\b")
 # One word that is a whole command to the player or the lights where you are.
-_ONE_WORD = re.compile(r"(?:louder|quieter|softer|brighter|dimmer|previous|skip)(?: please)?")
+_ONE_WORD = re.compile(
+    r"(?:louder|quieter|softer|brighter|dimmer|previous|skip|play|resume|unpause)(?: please)?"
+)
 # Something to play put on a player: "stick on peppa pig", not "put on the tv".
 _PUT_ON = re.compile(
     r"\b(?:put|stick|pop|throw|chuck|whack) on (?!(?:the|my|a|our|that|this|it|tv|telly|"

@@ -80,6 +80,23 @@ def lamps_only(command: Command, home: Home) -> Command:
 
 
 _ONTO = re.compile(r"\bonto\b", re.IGNORECASE)
+# Ways of saying a command's words plainly said: dialect, idioms, a unit left out.
+_SAID_PLAINLY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), meant)
+    for pattern, meant in (
+        (
+            r"\bwee (?=(?:bit|lamps?|lights?|one|telly|tv|room|while|moment|fan|heater|speaker|"
+            r"blind|door)\b)",
+            "little ",
+        ),  # "the wee lamp", "a wee bit"; "i need a wee" stays
+        (r"\bfull (?:whack|blast|pelt)\b", "full"),
+        (r"\b(in|after) (\d+|five|ten|fifteen|twenty|thirty|forty|forty five)$", r"\1 \2 minutes"),
+        (
+            r"^time (.+? (?:seconds?|minutes?|hours?)) for (?:the |my |our )?[a-z' ]+$",
+            r"set a timer for \1",
+        ),  # "time 6 minutes for the eggs"
+    )
+)
 # A while said with no length: "for a bit", "for a sec", "for a while" (no time to undo it at).
 _VAGUE_WHILE = re.compile(
     r"\s+for (?:a|one) (?:little )?(?:bit|sec|second|while|mo|moment|tick)\b", re.IGNORECASE
@@ -92,6 +109,8 @@ def normalize_transcript(text: str) -> str:
     cleaned = last_number(mend_misheard(" ".join(text.split()).replace("1/2", "half")))
     if len(_VAGUE_WHILE.sub("", cleaned).split()) >= 2:
         cleaned = _VAGUE_WHILE.sub("", cleaned)  # "put the light on for a sec": on
+    for said, meant in _SAID_PLAINLY:
+        cleaned = said.sub(meant, cleaned)
     cleaned = _SPLIT_UN.sub(r"un\1", cleaned)  # "un pause", "un mute": a recognizer's split
     cleaned = _ONTO.sub("on", cleaned)  # "add bread onto the list": on
     cleaned = _LITE.sub(lambda m: "light" + (m.group(1) or ""), cleaned)  # a recognizer's "lite"
@@ -142,7 +161,7 @@ class Understander:
         of it done. Blocking; call it from an executor in async code."""
         start = time.perf_counter()
         context = context or Context()
-        cleaned = self._mend(normalize_transcript(text))
+        cleaned = self._watering(self._mend(normalize_transcript(text)))
         if cleaned and len(cleaned) <= MAX_CHARS and (timed := self._for_a_while(cleaned, context)):
             return [replace(c, text=text) if c is timed[0] else c for c in timed]
         parts = clauses(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else [cleaned]
@@ -202,7 +221,7 @@ class Understander:
         from an executor in async code."""
         start = time.perf_counter()
         context = context or Context()
-        cleaned = self._mend(normalize_transcript(text))
+        cleaned = self._watering(self._mend(normalize_transcript(text)))
         command = self._whole(cleaned, context, text)
         if command.understood and command.layer == "model" and len(parts := clauses(cleaned)) > 1:
             command = replace(command, decision="refuse", reason=(
@@ -258,6 +277,19 @@ class Understander:
             slots.update(search_query=query[kind.end() :], media_class=_CLASS_OF.get(word, word))
         command = self.resolver.from_slots(cleaned, "HassMediaSearchAndPlay", slots)
         return self.decider.decide(command, context)
+
+    def _watering(self, cleaned: str) -> str:
+        """ "Water the garden (for twenty minutes)": switching on the home's one watering
+        device (a sprinkler, irrigation), when it has exactly one."""
+        said = _WATER.fullmatch(cleaned.lower())
+        if said is None:
+            return cleaned
+        home = self.resolver.home
+        waters = [d for d in home.devices
+                  if any(_WATERS.search(n.lower()) for n in d.spoken_names())]  # fmt: skip
+        if len(waters) != 1:
+            return cleaned
+        return f"turn on the {waters[0].name.lower()}{said.group('rest')}"
 
     def _mend(self, cleaned: str) -> str:
         """Words a recognizer split in two, joined again where the two make a word of the
@@ -430,6 +462,23 @@ class Understander:
             needs_verification=self.resolver.home.is_sensitive(device),
         )
 
+    def _the_door(self, command: Command, context: Context) -> Command | None:
+        """ "Close the door" in the garage, read by Home Assistant as a door the room does not
+        have: the room's one door that opens and closes (a cover: never a lock, whose "off"
+        unlocks); None when it has not exactly one."""
+        said = _NO_DOOR.match(command.reason or "")
+        if said is None or said.group(1) not in _ON_OFF:
+            return None
+        here = context.command_area()
+        doors = [d for d in self.resolver.home.devices
+                 if d.area == here and d.domain == "cover"
+                 and any("door" in n.lower() for n in d.spoken_names())]  # fmt: skip
+        if len(doors) != 1:
+            return None
+        return self.resolver.from_slots(
+            command.text, said.group(1), {"name": doors[0].name}, "words"
+        )
+
     def _level_said(self, cleaned: str, context: Context) -> Command | None:
         """ "Office heater to eighteen", "drapes to seventy", "set the ceiling fan to a
         quarter": one device named whole and a level, which the device's kind says how to
@@ -457,6 +506,23 @@ class Understander:
             cleaned, intent, {"name": device.name, slot: value}, "words"
         )
         return self.decider.decide(read, context)
+
+    def _outdoors(self, command: Command) -> Command:
+        """ "The outside lights" read as the lights where you are: those of the home's outdoor
+        places (a garden, a yard, a patio: by name, else a place on no floor)."""
+        if "name" in command.slots or not command.targets or not _OUTSIDE.search(command.text):
+            return command
+        home = self.resolver.home
+        outdoor = [a for a in home.areas
+                   if any(_OUTDOOR_PLACE.search(n.lower()) for n in a.spoken_names())]  # fmt: skip
+        outdoor = outdoor or [a for a in home.areas if a.floor is None]
+        kinds = {home.device(t).domain for t in command.targets}
+        places = {a.id for a in outdoor}
+        there = tuple(d.id for d in home.devices if d.area in places and d.domain in kinds)
+        if not there or set(there) == set(command.targets):
+            return command
+        slots = {k: v for k, v in command.slots.items() if k not in ("area", "floor")}
+        return replace(command, targets=there, slots={**slots, "area": outdoor[0].name})
 
     def _warm_there(self, command: Command) -> Command:
         """ "How cold is it in the lounge right now" read as the weather: how warm that room
@@ -541,6 +607,8 @@ class Understander:
                 return replace(command, text=text)
         elif command.intent != "HassStartTimer" and (later := self._later(cleaned, context)):
             return replace(later, text=text)
+        if not command.understood and (door := self._the_door(command, context)) is not None:
+            command = door
         command = self.decider.decide(command, context)
         if command.decision != "act" and (level := self._level_said(cleaned, context)):
             return replace(level, text=text)
@@ -646,7 +714,7 @@ class Understander:
                 retry = replace(prediction, intent=again)
                 command = replace(self.resolver.resolve(cleaned, retry, context), layer="model")
             command = self._described(self._named_instead(self._in_area_said(command)))
-            command = self._warm_there(command)
+            command = self._outdoors(self._warm_there(command))
             # again once reconciled: a question read of people may now be of things
             command = self._in_area_said(reconciled(command, self.resolver.home))
         command = lamps_only(command, self.resolver.home)
@@ -713,6 +781,16 @@ _LEVEL_OF = {
     "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
     "fan": ("HassFanSetSpeed", "percentage"),
 }  # fmt: skip
+_WATER = re.compile(
+    r"(?:(?:please|can you|could you|just)\s+)*water (?:the |my |our )?(?:garden|lawn|grass|"
+    r"plants|beds|flower beds|flowerbeds|veg patch|vegetables)(?P<rest>.*)"
+)
+_WATERS = re.compile(r"\b(?:sprinklers?|irrigation|watering|hose)\b")
+_NO_DOOR = re.compile(r"(HassTurnOn|HassTurnOff): no door in ")
+_OUTSIDE = re.compile(r"\b(?:outside|outdoor|outdoors)\b", re.IGNORECASE)
+_OUTDOOR_PLACE = re.compile(
+    r"\b(?:garden|yard|backyard|patio|porch|terrace|deck|driveway|balcony|lawn)\b"
+)
 _HOW_WARM_IN = re.compile(r"\b(?:how (?:warm|hot|cold|chilly)|temperature|degrees)\b")
 _ASKING = re.compile(r"(?:how|what|what's|whats|is|are)\b")
 _OPENS = re.compile(r"\b(?:up|open|raise|lift|back|apart)\b")
