@@ -464,6 +464,10 @@ def test_a_command_for_a_time_is_a_timer_that_does_it_then(understander: Underst
         ("close the door", "garage", "act", "HassTurnOff", ("garage_door",), {}),
         ("open the door", "hallway", "not act", None, None, {}),
         ("play", "living_room", "act", "HassMediaUnpause", ("tv",), {}),
+        ("turn the big light on", "bedroom", "not act", None, None, {}),
+        ("turn the big light on", "living_room", "act", "HassTurnOn", ("living_ceiling",), {}),
+        ("switch the outdoor lights on", "living_room", "act", "HassTurnOn", ("garden_lights",),
+         {}),
         # asked or refused rather than guessed
         ("set the living room to 68", "living_room", "not act", None, None, {}),
         ("what's the temperature", "kitchen", "not act", None, None, {}),

@@ -270,6 +270,11 @@ _HOUSEHOLD = re.compile(
     r"router|car|bath|shower|hot tub|jacuzzi|pool|sauna|oven light|extractor|cooker)\b"
     r"(?! up\b| lights?\b| lamps?\b)"  # "fire up the heater"; "the pool lights" is asked
 )
+# Words that any room's light could be called by: "the big light", "the main light".
+_ANY_ROOMS = frozenset({
+    "the", "my", "our", "a", "big", "main", "small", "little", "overhead", "ceiling", "top",
+    "light", "lights", "lamp",
+})  # fmt: skip
 _LIGHT_WORDS = re.compile(
     r"\b(?:lights?|lamps?|lighting|bulbs?|bright|brighter|brightness|brighten|dim|dimmer|"
     r"darker|lighter|percent|colou?r|red|orange|yellow|green|blue|purple|pink|white|warm white|"
@@ -599,6 +604,24 @@ class Decider:
             return self._acting(command, text, context)
         return self._model(command, text, context)
 
+    def _described_away(self, text: str, command: Command, context: Context) -> str | None:
+        """ "Turn the big light on" said in the bedroom: the living room's big light is named
+        only by words any room's light could have, and this room has lights of its own; the
+        speaker may mean this room's, so ask."""
+        here = context.command_area()
+        if here is None or len(command.targets) != 1:
+            return None
+        device = self.home.device(command.targets[0])
+        if device.domain != "light" or device.area == here:
+            return None
+        if not any(d.domain == "light" for d in self.home.devices if d.area == here):
+            return None
+        for a, b, named in self.gazetteer.matches(text, "device"):
+            words = set(words_of(text[a:b]))
+            if named.id == device.id and words <= _ANY_ROOMS:
+                return f"'{text[a:b]}' could be this room's too"
+        return None
+
     def _not_to_play(self, query: str) -> str | None:
         """Why a search's words are nothing to play ("play it again sam", "put the heater on"
         read as a search for "the heater on"), else None."""
@@ -612,6 +635,10 @@ class Decider:
 
     def _acting(self, command: Command, text: str, context: Context) -> Command:
         """Act, or ask first when the reading is of things elsewhere, said only by a kind."""
+        if kind_of(command.intent) == "control" and (
+            away := self._described_away(text, command, context)
+        ):
+            return replace(command, decision="ask", clarify=self.question(command), reason=away)
         if (
             command.intent == "HassLightSet"
             and "name" not in command.slots
