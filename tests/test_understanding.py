@@ -468,6 +468,10 @@ def test_a_command_for_a_time_is_a_timer_that_does_it_then(understander: Underst
         ("turn the big light on", "living_room", "act", "HassTurnOn", ("living_ceiling",), {}),
         ("switch the outdoor lights on", "living_room", "act", "HassTurnOn", ("garden_lights",),
          {}),
+        ("kill the telly", "living_room", "act", "HassTurnOff", ("tv",), {}),
+        ("is the hallway motion sensor on", "hallway", "act", "HassGetState", ("hall_sensor",),
+         {"state": "on"}),
+        ("nevermind i'll do it myself", "kitchen", "act", "HassNevermind", None, {}),
         # asked or refused rather than guessed
         ("set the living room to 68", "living_room", "not act", None, None, {}),
         ("what's the temperature", "kitchen", "not act", None, None, {}),

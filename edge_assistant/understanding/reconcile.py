@@ -37,8 +37,8 @@ PAIRS = (
 _STATE_DOMAINS = {
     "open": ("cover", "binary_sensor", "lock", "valve"), "closed": ("cover", "binary_sensor", "valve"),
     "locked": ("lock",), "unlocked": ("lock",),
-    "on": ("light", "switch", "fan", "media_player", "climate"), "off": ("light", "switch", "fan",
-    "media_player", "climate"),
+    "on": ("light", "switch", "fan", "media_player", "climate", "binary_sensor"),
+    "off": ("light", "switch", "fan", "media_player", "climate", "binary_sensor"),
 }  # fmt: skip
 
 
@@ -206,6 +206,18 @@ _CLOSED = re.compile(r"\b(?:down|close|shut|lower|draw|together)\b")
 
 _TIMER_ASKED = re.compile(r"\btimers?\b")
 _MOTION = re.compile(r"\b(?:movement|motion|moving|moved|movin)\b")
+
+
+def _place_as_state(command: Command, home: Home) -> Command:
+    """ "Is anyone in the kitchen" read with the kitchen as a person's state: the place."""
+    state = str(command.slots.get("state", "")).lower()
+    if command.intent != "HassGetState" or command.slots.get("domain") != "person" or not state:
+        return command
+    area = next((a for a in home.areas if state in {n.lower() for n in a.spoken_names()}), None)
+    if area is None:
+        return command
+    slots = {k: v for k, v in command.slots.items() if k != "state"}
+    return replace(command, slots={**slots, "area": area.name})
 
 
 def _motion_asked(command: Command, home: Home) -> Command:
@@ -381,7 +393,7 @@ def reconciled(command: Command, home: Home) -> Command:
             command = replace(command, targets=things, slots=kept)
     if command.intent == "HassGetState" and not command.targets and _TIMER_ASKED.search(text):
         command = replace(command, intent="HassTimerStatus", slots={})  # "any timers running"
-    command = _motion_asked(command, home)
+    command = _motion_asked(_place_as_state(command, home), home)
     if command.intent in _TIMERS:
         command = _timer_said(command, text)
     command = temperature_asked(command, home)

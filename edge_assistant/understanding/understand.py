@@ -685,6 +685,8 @@ class Understander:
         if not cleaned or len(cleaned) > MAX_CHARS:
             reason = "empty transcript" if not cleaned else f"longer than {MAX_CHARS} characters"
             command = Command(text=text, intent=None, reason=reason)
+        elif _NEVER_MIND.match(cleaned.lower()):  # "nevermind i'll do it myself": nothing to do
+            command = Command(text=cleaned, intent="HassNevermind", confidence=1.0, layer="words")
         elif (matched := self._template(cleaned, context)) is not None:
             read = self.resolver.from_slots(cleaned, matched.intent, matched.slots)
             command = self._here_only(what_to_play(every_timer(list_said(read))), context)
@@ -781,6 +783,10 @@ _LEVEL_OF = {
     "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
     "fan": ("HassFanSetSpeed", "percentage"),
 }  # fmt: skip
+_NEVER_MIND = re.compile(
+    r"(?:(?:oh|ah|no|nah|um|uh|sorry|actually)\s+)*(?:never ?mind|forget (?:it|about it)|"
+    r"cancel that|scratch that)\b"
+)
 _WATER = re.compile(
     r"(?:(?:please|can you|could you|just)\s+)*water (?:the |my |our )?(?:garden|lawn|grass|"
     r"plants|beds|flower beds|flowerbeds|veg patch|vegetables)(?P<rest>.*)"
