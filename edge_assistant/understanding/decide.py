@@ -212,7 +212,7 @@ _HEDGE = re.compile(
 # with it) would act on what was meant to be left alone, and is refused.
 EXCEPT = re.compile(
     r"\b(?:except(?:ing| for)?|apart from|other than|besides|but not|bar the|aside from|"
-    r"excluding|save for)\b"
+    r"excluding|save for|but leave|and leave)\b"
 )
 # Said to someone else, or of what the speaker will do: "let me turn the lamp on for you",
 # "mum can you turn the telly down", "i'll switch it off in a sec".
@@ -222,7 +222,8 @@ _TO_OTHERS = re.compile(
     r"we'll|we will|we should|you should|you need to|you'd better|are you going to|"
     r"would you like|do you want the|do you want it|you want the|want me to|would it kill you|"
     r"i'm (?:putting|turning|switching|getting|taking|bringing|making|doing)|"
-    r"let'?s (?:pause|stop|break|take|move|go|start|begin|continue|wrap|leave|see))\b"
+    r"let'?s (?:pause|stop|break|take|move|go|start|begin|continue|wrap|leave|see)|"
+    r"(?:just )?(?:ask|tell) (?:it|her|him|alexa|the thing|the assistant) to)\b"
 )
 # Words a request to this assistant may start with; another first word followed by one of
 # _TOLD is someone's name ("josh skip this song").
@@ -259,8 +260,8 @@ _VOCATIVES = frozenset({
     "bro", "buddy", "pal", "hun",
 })  # fmt: skip
 _NEXT_THING = re.compile(
-    r"\bnext (?!(?:song|track|one|episode|chapter|video|tune|thing|please|pls|on|in|for|then|"
-    r"now|track's|song's|one's|time)\b)[a-z]+"
+    r"\b(?:next|previous|last) (?!(?:song|track|one|episode|chapter|video|tune|thing|please|pls|"
+    r"on|in|for|then|now|track's|song's|one's|time|item)\b)[a-z]+"
 )
 # Things many homes have and switch by hand: when this home has none by that name, a
 # reading of something else is a guess ("put the kettle on" read as the coffee machine).
@@ -285,7 +286,7 @@ _THOSE = re.compile(r"\b(?:them|those|these)\b")
 _BRIGHT_THING = re.compile(
     r"\bbright (?!(?:in|enough|please|now|and|as|for|at|again|here|there|still|though)\b)[a-z]+"
 )
-_OTHER_ASSISTANTS = frozenset({"alexa", "siri", "google", "cortana", "bixby"})
+_OTHER_ASSISTANTS = frozenset({"alexa", "siri", "google", "cortana", "bixby", "echo"})
 _YOU_TOO = re.compile(
     r"\b(?:before|when|after|as) you (?:come|go|leave|head|pop|get (?:home|back|in|here|up|"
     r"there|to bed))\b"
@@ -302,7 +303,7 @@ _STATEMENT = re.compile(
     r"won't|doesn't|don't|didn't|has|have|had|went|goes|(?<!can )(?<!could )(?<!should )go|"
     r"(?<!can )(?<!could )come|comes|came|stay|stays|gets|got|"
     r"needs|broke|want|wants|like|likes|turned|switched|left|opened|closed|sticks|jams|"
-    r"squeaks|rattles|leaks|beeps|buzzes|works|breaks|flickers|hums|makes)\b"
+    r"squeaks|rattles|leaks|beeps|buzzes|works|breaks|flickers|hums|makes|takes|took)\b"
     # a reading said: "it's twenty degrees in here"
     r"|" + _LEAD + r"(?:it'?s|it is) (?:only |about |nearly |almost |like |already )?"
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
@@ -397,7 +398,7 @@ _PUT_X_ON = re.compile(
 # Someone else's things: "your heating bills", "your lights".
 _YOURS = re.compile(
     r"\byour (?:\w+ )?(?:heating|lights?|lamps?|tv|telly|music|fan|blinds|curtains|door|"
-    r"thermostat|heater|speaker|bills?)\b"
+    r"thermostat|heater|speaker|bills?|end|side)\b"
 )
 _DRAW = re.compile(r"\bdraw\b")
 _DRAWN_WAY = re.compile(r"\b(?:open|opened|close|closed|shut|back|apart|together|across|in)\b")
@@ -562,6 +563,8 @@ class Decider:
             return _refuse(command, "which timer? say its name or its time")
         if bare_value(text):
             return _refuse(command, "only a value was heard, not what to do with it")
+        if kind_of(command.intent) == "control" and self._only_a_name(text):
+            return _refuse(command, "only a name was heard, not what to do with it")
         if (other := self.to_others(text)) is not None:
             return _refuse(command, f"said to someone else, or of what you will do ('{other}')")
         if kind_of(command.intent) == "control" and (left := EXCEPT.search(text)):
@@ -603,6 +606,14 @@ class Decider:
         if command.layer != "model":
             return self._acting(command, text, context)
         return self._model(command, text, context)
+
+    def _only_a_name(self, text: str) -> bool:
+        """Whether ``text`` is a device's name and nothing else ("robot vacuum", "the
+        telly"): no request, however a reading of it acts."""
+        words = words_of(text)
+        spans = self.gazetteer.matches(text, "device")
+        named = {w for a, b, _ in spans for w in words_of(text[a:b])}
+        return bool(spans) and set(words) <= named | {"the", "my", "our", "a", "um", "uh"}
 
     def _described_away(self, text: str, command: Command, context: Context) -> str | None:
         """ "Turn the big light on" said in the bedroom: the living room's big light is named
@@ -891,7 +902,9 @@ class Decider:
         for thing in _HOUSEHOLD.finditer(_AFTER_CORRECTION.split(text)[-1]):
             if not set(thing.group().split()) <= self._vocab:  # "put the kettle on"
                 return f"no {thing.group()} in this home"
-        if command.intent == "HassMediaNext" and (other := _NEXT_THING.search(text)):
+        if command.intent in ("HassMediaNext", "HassMediaPrevious") and (
+            other := _NEXT_THING.search(text)
+        ):
             return f"'{other.group()}' is nothing a player skips to"  # "next slide please"
         for place in _PLACE.finditer(text):
             for word in place.group(1).split():

@@ -69,7 +69,8 @@ _ALL_TIMERS = re.compile(r"\b(?:all|every|each)(?: (?:of )?(?:the|my))? timers?\
 # bathroom", "what's the thermostat reading".
 _HOW_WARM = re.compile(
     r"\b(?:temperature|temp|how (?:warm|hot|cold|chilly)|degrees|reading|set (?:to|at|on)|"
-    r"(?:heating|heater|thermostat)(?: on)? at$|^is (?:the|it) [a-z ]*?(?:nice and )?"
+    r"(?:heating|heater|thermostat)(?: on)? at\b|what's on the (?:heating|heater|thermostat)|"
+    r"^is (?:the|it) [a-z ]*?(?:nice and )?"
     r"(?:warm|hot|cold|chilly)\b|(?:is it|it's|"
     r"its) (?:warm|hot|cold|chilly)|what does the thermostat say)\b"
 )
@@ -145,7 +146,10 @@ def what_to_play(command: Command) -> Command:
 
 _SOUND_BACK = re.compile(r"\bsound (?:back )?on\b|\bvolume back on\b|\bun-?mute\b|\boff mute\b")
 _MUTE = re.compile(r"\b(?:mute|on mute|silence)\b")
-_IS_MUTED = re.compile(r"\b(?:is|are|was|were|been|it's|tv's|telly's) (?:on )?mute")  # said
+_IS_MUTED = re.compile(
+    r"\b(?:is|are|was|were|been|it's|tv's|telly's|you're|i'm|we're|they're|he's|she's) "
+    r"(?:on )?mute"
+)  # said of how it is, or of someone on a call
 _MEDIA_READINGS = frozenset({
     "HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious", "HassSetVolume",
     "HassSetVolumeRelative", "HassTurnOn",

@@ -241,10 +241,16 @@ class Understander:
             return replace(command, text=text or cleaned)
         rest = cleaned[left_out.end() :]
         home = self.resolver.home
+        kinds = {home.device(t).domain for t in command.targets}
+        if len(kinds) == 1 and (word := _KIND_WORD.get(next(iter(kinds)))):
+            rest = _ONES.sub(word, rest)  # "but leave the counter ones": the counter lights
         out = {d.id for _, _, d in self.gazetteer.matches(rest, "device")}
         out |= {d.id for _, _, a in self.gazetteer.matches(rest, "area")
                 for d in home.devices if d.area == a.id}  # fmt: skip
         kept = tuple(t for t in command.targets if t not in out)
+        if out and not out & set(command.targets) and _LEAVING.match(left_out.group()):
+            # "switch the ceiling light off but leave the counter ones": left as they are
+            return replace(command, text=text or cleaned)
         if not out & set(command.targets) or not kept:
             return replace(command, text=text or cleaned, decision="refuse", reason=(
                 f"'{left_out.group()} {_short(rest.strip())}' names nothing of what I would "
@@ -783,6 +789,10 @@ _LEVEL_OF = {
     "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
     "fan": ("HassFanSetSpeed", "percentage"),
 }  # fmt: skip
+_LEAVING = re.compile(r"(?:but leave|and leave)")
+_ONES = re.compile(r"\bones?\b")
+_KIND_WORD = {"light": "lights", "cover": "blinds", "fan": "fans", "media_player": "speakers",
+              "climate": "heating", "switch": "switches"}  # fmt: skip
 _NEVER_MIND = re.compile(
     r"(?:(?:oh|ah|no|nah|um|uh|sorry|actually)\s+)*(?:never ?mind|forget (?:it|about it)|"
     r"cancel that|scratch that)\b"
