@@ -61,7 +61,27 @@ def without_asides(text: str) -> list[str]:
         rest = text[joint.end() :].strip()
         if len(rest.split()) >= _MIN_WORDS and rest not in out:
             out.append(rest)
+    if stated := _STATED.match(text):  # "it's baltic in here put the heating up"
+        verbs = [v for v in _A_VERB.finditer(text, stated.end())
+                 if not _NOT_ASKED_BEFORE.search(text[: v.start()])]  # fmt: skip
+        rest = text[verbs[0].start() :].strip() if verbs else ""
+        if len(rest.split()) >= _MIN_WORDS and rest not in out:
+            out.append(rest)
     return out
+
+
+# A verb after these is the speaker's own doing: "i'm going to close the curtains".
+_NOT_ASKED_BEFORE = re.compile(
+    r"\b(?:to|gonna|wanna|'ll|will|would|i|we|you|they|he|she|can|could|should|might|must|"
+    r"going|about|let me|let's)\s+$"
+)
+
+
+# A sentence that starts by saying how things are, then asks: the request from its verb.
+_STATED = re.compile(
+    r"(?:it'?s|it is|i'?m|i am|we'?re|we are|there'?s|the [a-z]+(?:'s| is| are))\s+[a-z']+"
+)
+_A_VERB = re.compile(rf"\b(?:{'|'.join(VERBS)})\b")
 
 
 # A speaker correcting themself with a new request: "switch off the garage light wait no

@@ -577,6 +577,7 @@ class Decider:
             return _refuse(command, f"only part of a request was heard ('{_tail(text)}')")
         if (
             kind_of(command.intent) == "control"
+            and command.intent not in _FREE_TEXT  # "broadcast … see you later": its words
             and (when := _WHEN.search(text))
             and not (command.intent in _A_MOMENT_OK and _A_MOMENT.fullmatch(when.group()))
         ):
@@ -703,7 +704,7 @@ class Decider:
                 return _refuse(command, "a question about who was somewhere, not who is")
             if intent in _ASKED_BY and not _ASKED_BY[intent].search(text):
                 return _refuse(command, f"not asked about {_ASKED_ABOUT[intent]}")
-            if intent == "HassGetState" and (why := self._not_about(text, command)):
+            if intent == "HassGetState" and (why := self._not_about(text, command, context)):
                 return _refuse(command, why)
             if (
                 intent == "HassRespond"
@@ -818,7 +819,7 @@ class Decider:
             return f"said of a kind, and the home has another: the {others[0].name}"
         return None
 
-    def _not_about(self, text: str, command: Command) -> str | None:
+    def _not_about(self, text: str, command: Command, context: Context) -> str | None:
         """Why a question about a thing's state is not about the things read, else None: no
         thing, place or kind named ("what are you watching"), a kind said that they are not
         ("are the garden lights still on" read as the sprinkler), or nothing to ask about."""
@@ -829,7 +830,7 @@ class Decider:
         named = self.gazetteer.matches(text, "device")
         if named and not any(d.id in command.targets for _, _, d in named):
             return f"the {named[0][2].name} was said, and the question read is about another"
-        if not (self._grounded(text, command, Context()) and not _LIST.search(text)):
+        if not (self._grounded(text, command, context) and not _LIST.search(text)):
             return "no thing or place named to ask about"
         if said := self._other_kind(text, command):
             return f"'{said}' was said, and the question read is about something else"

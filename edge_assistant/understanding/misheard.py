@@ -30,6 +30,10 @@ _MISHEARD: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(the|what's the|whats the) whether\b", r"\1 weather"),
         (r"\bwhether (today|tomorrow|forecast|like|outside)\b", r"weather \1"),
         (r"\btoo (\d+)\b", r"to \1"),
+        (r"\bthermal stat\b", "thermostat"),
+        (rf"\btree ({_UNIT})\b", r"three \1"),
+        (r"\b(desk|floor|bedside|reading|sofa|star) clamp\b", r"\1 lamp"),
+        (r"\b(?:shanda|shonda|chanda) (?:lear|leer|lier)\b", "chandelier"),
     )
 )
 

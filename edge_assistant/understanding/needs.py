@@ -87,9 +87,11 @@ class Need:
 
 
 NEEDS = (
-    Need(re.compile(r"\b(?:freezing|cold|chilly|nippy|frozen)\b"), "HassTurnOn",
+    Need(re.compile(r"\b(?:freezing|cold|chilly|nippy|frozen|baltic|perishing|arctic)\b"),
+         "HassTurnOn",
          ("heater", "radiator"), ("climate",)),
-    Need(re.compile(r"\b(?:dark|gloomy|can'?t see|cannot see|pitch black)\b"), "HassTurnOn",
+    Need(re.compile(r"\b(?:dark|gloomy|can'?t see|cannot see|pitch black|like a (?:cave|dungeon|"
+                    r"cellar|tomb))\b"), "HassTurnOn",
          (), ("light",)),
     Need(re.compile(r"\b(?:boiling|roasting|stuffy|sweltering|so hot|too hot|baking)\b"),
          "HassTurnOn", ("fan",), ("fan",)),

@@ -84,7 +84,8 @@ _HALF_DEGREE = re.compile(r"\bhalf (?:a|of a) degree\b")
 _VOLUME = re.compile(
     r"\b(?:volume|loud|louder|quiet|quieter|softer|(?:turn|crank|pump|bump|knock|bring|"
     r"whack) (?:\w+ ){0,3}?(?:up|down)|"
-    r"(?:up|down) the (?:volume|sound|music|tv|telly))\b"
+    r"(?:up|down) the (?:volume|sound|music|tv|telly)|(?:music|volume|sound|tv|telly) "
+    r"(?:up|down))\b"
 )
 # "light up the room", "could you light it up": on, as a verb, not the lights' brightness
 _LIGHT_UP = re.compile(r"(?:^|\b(?:you|please|and|to|then)\s)light (?:\w+ ){0,3}?up\b")

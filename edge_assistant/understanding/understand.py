@@ -90,6 +90,17 @@ _SAID_PLAINLY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "little ",
         ),  # "the wee lamp", "a wee bit"; "i need a wee" stays
         (r"\bfull (?:whack|blast|pelt)\b", "full"),
+        (r"\bout here\b", "in here"),  # "lights on out here" (said in the garden)
+        (r"\b(?:cannae|canna)\b", "can't"),
+        (r"\b(?:dinnae|dinna)\b", "don't"),
+        (r"\b(switch|turn|lights?|it|them) aff\b", r"\1 off"),
+        (r"^(?:aye|och|och aye)\s+", ""),
+        (r"^(?:please |kindly )?do the needful (?:and |by )?", ""),
+        (
+            r"^(?:would|could|will|can) you (?:be (?:so kind as to|kind enough to|a dear and|a love "
+            r"and|an angel and|a star and|a darling and)|kindly)\s+",
+            "",
+        ),
         (r"\b(in|after) (\d+|five|ten|fifteen|twenty|thirty|forty|forty five)$", r"\1 \2 minutes"),
         (
             r"^time (.+? (?:seconds?|minutes?|hours?)) for (?:the |my |our )?[a-z' ]+$",
@@ -530,12 +541,14 @@ class Understander:
         slots = {k: v for k, v in command.slots.items() if k not in ("area", "floor")}
         return replace(command, targets=there, slots={**slots, "area": outdoor[0].name})
 
-    def _warm_there(self, command: Command) -> Command:
+    def _warm_there(self, command: Command, context_area: str | None = None) -> Command:
         """ "How cold is it in the lounge right now" read as the weather: how warm that room
         is (its climate device or temperature sensor), when one room is named."""
         if command.intent != "HassGetWeather" or not _HOW_WARM_IN.search(command.text.lower()):
             return command
         areas = {a.id: a for _, _, a in self.gazetteer.matches(command.text, "area")}
+        if not areas and _IN_HERE.search(command.text.lower()) and (here := context_area):
+            areas = {here: self.resolver.home.area(here)}
         if len(areas) != 1:
             return command
         (area,) = areas.values()
@@ -722,7 +735,7 @@ class Understander:
                 retry = replace(prediction, intent=again)
                 command = replace(self.resolver.resolve(cleaned, retry, context), layer="model")
             command = self._described(self._named_instead(self._in_area_said(command)))
-            command = self._outdoors(self._warm_there(command))
+            command = self._outdoors(self._warm_there(command, context.command_area()))
             # again once reconciled: a question read of people may now be of things
             command = self._in_area_said(reconciled(command, self.resolver.home))
         command = lamps_only(command, self.resolver.home)
@@ -807,6 +820,7 @@ _OUTSIDE = re.compile(r"\b(?:outside|outdoor|outdoors)\b", re.IGNORECASE)
 _OUTDOOR_PLACE = re.compile(
     r"\b(?:garden|yard|backyard|patio|porch|terrace|deck|driveway|balcony|lawn)\b"
 )
+_IN_HERE = re.compile(r"\b(?:in here|this room)\b")
 _HOW_WARM_IN = re.compile(r"\b(?:how (?:warm|hot|cold|chilly)|temperature|degrees)\b")
 _ASKING = re.compile(r"(?:how|what|what's|whats|is|are)\b")
 _OPENS = re.compile(r"\b(?:up|open|raise|lift|back|apart)\b")
