@@ -508,6 +508,10 @@ def test_a_command_for_a_time_is_a_timer_that_does_it_then(understander: Underst
          "HassClimateSetTemperature", ("thermostat",), {}),
         ("i'm going to close the curtains", "living_room", "not act", None, None, {}),
         ("i'm going to turn the heater off in a minute", "office", "not act", None, None, {}),
+        ("are the blinds open", "bedroom", "act", "HassGetState", ("bedroom_blinds",),
+         {"state": "open"}),
+        ("add book the dentist to my reminders", "office", "act", "HassListAddItem", None,
+         {"item": "book the dentist"}),
         # asked or refused rather than guessed
         ("set the living room to 68", "living_room", "not act", None, None, {}),
         ("what's the temperature", "kitchen", "not act", None, None, {}),

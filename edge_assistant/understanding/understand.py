@@ -738,6 +738,8 @@ class Understander:
             command = self._outdoors(self._warm_there(command, context.command_area()))
             # again once reconciled: a question read of people may now be of things
             command = self._in_area_said(reconciled(command, self.resolver.home))
+            if command.intent == "HassGetState":  # "are the blinds open": those where you are
+                command = self._here_only(command, context)
         command = lamps_only(command, self.resolver.home)
         return apply_change(command, self.resolver.home)
 
@@ -864,7 +866,7 @@ _REQUEST_ENDS = frozenset({
     "evening", "night", "though", "then", "too", "for", "me", "us", "you", "all",
 })  # fmt: skip
 _THEN_DO = re.compile(r"\b(?:turn|switch|shut|put|close|open|lock) (?:it|that|them|those)\b")
-_WHOLE_HOME = re.compile(r"\b(?:all|every|everywhere|whole|entire|house|home)\b")
+_WHOLE_HOME = re.compile(r"\b(?:all|every|everywhere|whole|entire|house|home|any|anywhere)\b")
 # A timer that rings, said as a command for later: "wake me in ten minutes".
 _RINGS = re.compile(
     r"(?:(?:please|can you|could you|just)\s+)*(?:wake|remind|tell|alert|ping|buzz|call|"
