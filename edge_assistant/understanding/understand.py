@@ -9,12 +9,11 @@ from pathlib import Path
 
 from edge_assistant.config.decisions import DecisionsConfig
 from edge_assistant.config.device import LoadedDeviceConfig
-from edge_assistant.home.model import Device, Home
+from edge_assistant.home.model import Home
 from edge_assistant.inference.loader import load_role
 from edge_assistant.understanding import values
 from edge_assistant.understanding.aside import (
     corrected,
-    last_number,
     with_thing,
     without_asides,
 )
@@ -23,15 +22,24 @@ from edge_assistant.understanding.decide import (
     EXCEPT,
     Decider,
     kind_of,
-    kinds_said,
     names_a_kind,
     negated,
 )
 from edge_assistant.understanding.encoder import TextEncoder
 from edge_assistant.understanding.fusion import FusionRunner
+from edge_assistant.understanding.home_words import (
+    ON_OFF,
+    described,
+    in_area_said,
+    named_instead,
+    outdoors,
+    the_door,
+    warm_there,
+    watering,
+)
 from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
-from edge_assistant.understanding.misheard import mend_misheard
 from edge_assistant.understanding.needs import as_state_question, need_command
+from edge_assistant.understanding.normalize import normalize_transcript
 from edge_assistant.understanding.reconcile import (
     every_timer,
     list_said,
@@ -47,24 +55,11 @@ from edge_assistant.understanding.when import when
 
 ROLE = "understanding"
 MAX_CHARS = 500
-# Recognizers write "of" for "off" ("switch of the lights", "turn the tv of"); the two are
-# one sound, and after these verbs or at the end only "off" makes sense.
-_OF_AFTER_VERB = re.compile(r"\b(turn|switch|shut|turned|switched)( it| them)? of\b")
-_VERB = re.compile(r"\b(turn|switch|shut|flip|put)\b")
-_OF_AT_END = re.compile(r"\bof( (pls|please|now|thanks|thank you))?$")
-# "turn the lights of in the office": "of" after the thing, before a place or the end.
-_OF_AFTER_THING = re.compile(
-    r"\b(turn|switch|shut|flip)((?: [a-z']+){1,4}) of\b(?= (?:in|on|at|for|please|pls|now|"
-    r"then|and|downstairs|upstairs|everywhere|in here|out there)\b)"
-)
-
-
 _LEVEL_INTENTS = frozenset({
     "HassLightSet", "HassSetPosition", "HassSetVolume", "HassFanSetSpeed",
     "HassClimateSetTemperature",
 })  # fmt: skip
 _LAMP = re.compile(r"\blamps?\b", re.IGNORECASE)
-_ON_OFF = frozenset({"HassTurnOn", "HassTurnOff"})
 
 
 def lamps_only(command: Command, home: Home) -> Command:
@@ -77,59 +72,6 @@ def lamps_only(command: Command, home: Home) -> Command:
     if not lamps or len(lamps) == len(command.targets):
         return command
     return replace(command, targets=lamps)
-
-
-_ONTO = re.compile(r"\bonto\b", re.IGNORECASE)
-# Ways of saying a command's words plainly said: dialect, idioms, a unit left out.
-_SAID_PLAINLY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), meant)
-    for pattern, meant in (
-        (
-            r"\bwee (?=(?:bit|lamps?|lights?|one|telly|tv|room|while|moment|fan|heater|speaker|"
-            r"blind|door)\b)",
-            "little ",
-        ),  # "the wee lamp", "a wee bit"; "i need a wee" stays
-        (r"\bfull (?:whack|blast|pelt)\b", "full"),
-        (r"\bout here\b", "in here"),  # "lights on out here" (said in the garden)
-        (r"\b(?:cannae|canna)\b", "can't"),
-        (r"\b(?:dinnae|dinna)\b", "don't"),
-        (r"\b(switch|turn|lights?|it|them) aff\b", r"\1 off"),
-        (r"^(?:aye|och|och aye)\s+", ""),
-        (r"^(?:please |kindly )?do the needful (?:and |by )?", ""),
-        (
-            r"^(?:would|could|will|can) you (?:be (?:so kind as to|kind enough to|a dear and|a love "
-            r"and|an angel and|a star and|a darling and)|kindly)\s+",
-            "",
-        ),
-        (r"\b(in|after) (\d+|five|ten|fifteen|twenty|thirty|forty|forty five)$", r"\1 \2 minutes"),
-        (
-            r"^time (.+? (?:seconds?|minutes?|hours?)) for (?:the |my |our )?[a-z' ]+$",
-            r"set a timer for \1",
-        ),  # "time 6 minutes for the eggs"
-    )
-)
-# A while said with no length: "for a bit", "for a sec", "for a while" (no time to undo it at).
-_VAGUE_WHILE = re.compile(
-    r"\s+for (?:a|one) (?:little )?(?:bit|sec|second|while|mo|moment|tick)\b", re.IGNORECASE
-)
-_LITE = re.compile(r"\blite(s)?\b", re.IGNORECASE)
-_SPLIT_UN = re.compile(r"\bun (pause|mute|lock|plug)\b", re.IGNORECASE)
-
-
-def normalize_transcript(text: str) -> str:
-    cleaned = last_number(mend_misheard(" ".join(text.split()).replace("1/2", "half")))
-    if len(_VAGUE_WHILE.sub("", cleaned).split()) >= 2:
-        cleaned = _VAGUE_WHILE.sub("", cleaned)  # "put the light on for a sec": on
-    for said, meant in _SAID_PLAINLY:
-        cleaned = said.sub(meant, cleaned)
-    cleaned = _SPLIT_UN.sub(r"un\1", cleaned)  # "un pause", "un mute": a recognizer's split
-    cleaned = _ONTO.sub("on", cleaned)  # "add bread onto the list": on
-    cleaned = _LITE.sub(lambda m: "light" + (m.group(1) or ""), cleaned)  # a recognizer's "lite"
-    cleaned = _OF_AFTER_VERB.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} off", cleaned)
-    cleaned = _OF_AFTER_THING.sub(lambda m: f"{m.group(1)}{m.group(2)} off", cleaned)
-    return _OF_AT_END.sub(
-        lambda m: "off" + (m.group(1) or ""), cleaned
-    )  # a transcript longer than this is not a command; refuse, do not truncate
 
 
 class Understander:
@@ -172,7 +114,7 @@ class Understander:
         of it done. Blocking; call it from an executor in async code."""
         start = time.perf_counter()
         context = context or Context()
-        cleaned = self._watering(self._mend(normalize_transcript(text)))
+        cleaned = watering(self._mend(normalize_transcript(text)), self.resolver.home)
         if cleaned and len(cleaned) <= MAX_CHARS and (timed := self._for_a_while(cleaned, context)):
             return [replace(c, text=text) if c is timed[0] else c for c in timed]
         parts = clauses(cleaned) if cleaned and len(cleaned) <= MAX_CHARS else [cleaned]
@@ -214,7 +156,7 @@ class Understander:
             return None
         duration = values.parse_duration(said.group("duration"))
         now = self._whole(cleaned[: len(said.group("asked"))], context)
-        if not duration or now.decision != "act" or now.intent not in _ON_OFF or not now.targets:
+        if not duration or now.decision != "act" or now.intent not in ON_OFF or not now.targets:
             return None
         if now.needs_verification:
             return None  # a lock or the alarm is never switched later, with nobody to verify
@@ -232,7 +174,7 @@ class Understander:
         from an executor in async code."""
         start = time.perf_counter()
         context = context or Context()
-        cleaned = self._watering(self._mend(normalize_transcript(text)))
+        cleaned = watering(self._mend(normalize_transcript(text)), self.resolver.home)
         command = self._whole(cleaned, context, text)
         if command.understood and command.layer == "model" and len(parts := clauses(cleaned)) > 1:
             command = replace(command, decision="refuse", reason=(
@@ -294,19 +236,6 @@ class Understander:
             slots.update(search_query=query[kind.end() :], media_class=_CLASS_OF.get(word, word))
         command = self.resolver.from_slots(cleaned, "HassMediaSearchAndPlay", slots)
         return self.decider.decide(command, context)
-
-    def _watering(self, cleaned: str) -> str:
-        """ "Water the garden (for twenty minutes)": switching on the home's one watering
-        device (a sprinkler, irrigation), when it has exactly one."""
-        said = _WATER.fullmatch(cleaned.lower())
-        if said is None:
-            return cleaned
-        home = self.resolver.home
-        waters = [d for d in home.devices
-                  if any(_WATERS.search(n.lower()) for n in d.spoken_names())]  # fmt: skip
-        if len(waters) != 1:
-            return cleaned
-        return f"turn on the {waters[0].name.lower()}{said.group('rest')}"
 
     def _mend(self, cleaned: str) -> str:
         """Words a recognizer split in two, joined again where the two make a word of the
@@ -454,48 +383,6 @@ class Understander:
             )
         return joined
 
-    def _named_instead(self, command: Command) -> Command:
-        """A model reading of switching on or off that missed the one device the words name
-        ("put the telly on" read as the room's lights): that device, when no other kind of
-        thing and no other place is said."""
-        if command.intent not in _ON_OFF or not command.targets or "name" in command.slots:
-            return command
-        devices = {d.id: d for _, _, d in self.gazetteer.matches(command.text, "device")}
-        if len(devices) != 1:
-            return command
-        (device,) = devices.values()
-        places = {a.id for _, _, a in self.gazetteer.matches(command.text, "area")}
-        if (
-            device.id in command.targets
-            or not kinds_said(command.text) <= {device.domain}
-            or (places - {device.area})
-        ):
-            return command
-        slots = {k: v for k, v in command.slots.items() if k not in ("domain", "area", "floor")}
-        return replace(
-            command,
-            targets=(device.id,),
-            slots={**slots, "name": device.name},
-            needs_verification=self.resolver.home.is_sensitive(device),
-        )
-
-    def _the_door(self, command: Command, context: Context) -> Command | None:
-        """ "Close the door" in the garage, read by Home Assistant as a door the room does not
-        have: the room's one door that opens and closes (a cover: never a lock, whose "off"
-        unlocks); None when it has not exactly one."""
-        said = _NO_DOOR.match(command.reason or "")
-        if said is None or said.group(1) not in _ON_OFF:
-            return None
-        here = context.command_area()
-        doors = [d for d in self.resolver.home.devices
-                 if d.area == here and d.domain == "cover"
-                 and any("door" in n.lower() for n in d.spoken_names())]  # fmt: skip
-        if len(doors) != 1:
-            return None
-        return self.resolver.from_slots(
-            command.text, said.group(1), {"name": doors[0].name}, "words"
-        )
-
     def _level_said(self, cleaned: str, context: Context) -> Command | None:
         """ "Office heater to eighteen", "drapes to seventy", "set the ceiling fan to a
         quarter": one device named whole and a level, which the device's kind says how to
@@ -524,89 +411,6 @@ class Understander:
         )
         return self.decider.decide(read, context)
 
-    def _outdoors(self, command: Command) -> Command:
-        """ "The outside lights" read as the lights where you are: those of the home's outdoor
-        places (a garden, a yard, a patio: by name, else a place on no floor)."""
-        if "name" in command.slots or not command.targets or not _OUTSIDE.search(command.text):
-            return command
-        home = self.resolver.home
-        outdoor = [a for a in home.areas
-                   if any(_OUTDOOR_PLACE.search(n.lower()) for n in a.spoken_names())]  # fmt: skip
-        outdoor = outdoor or [a for a in home.areas if a.floor is None]
-        kinds = {home.device(t).domain for t in command.targets}
-        places = {a.id for a in outdoor}
-        there = tuple(d.id for d in home.devices if d.area in places and d.domain in kinds)
-        if not there or set(there) == set(command.targets):
-            return command
-        slots = {k: v for k, v in command.slots.items() if k not in ("area", "floor")}
-        return replace(command, targets=there, slots={**slots, "area": outdoor[0].name})
-
-    def _warm_there(self, command: Command, context_area: str | None = None) -> Command:
-        """ "How cold is it in the lounge right now" read as the weather: how warm that room
-        is (its climate device or temperature sensor), when one room is named."""
-        if command.intent != "HassGetWeather" or not _HOW_WARM_IN.search(command.text.lower()):
-            return command
-        areas = {a.id: a for _, _, a in self.gazetteer.matches(command.text, "area")}
-        if not areas and _IN_HERE.search(command.text.lower()) and (here := context_area):
-            areas = {here: self.resolver.home.area(here)}
-        if len(areas) != 1:
-            return command
-        (area,) = areas.values()
-        asked = replace(command, intent="HassGetState", slots={"area": area.name})
-        read = temperature_asked(asked, self.resolver.home)
-        return read if read.targets else command
-
-    def _described(self, command: Command) -> Command:
-        """ "The lamp by the bed" read as the lamp where you are: the one thing of that kind
-        whose names hold the word it is described by (the bed lamp), when the thing read has
-        no such word."""
-        said = _BESIDE.search(command.text.lower())
-        if said is None or not command.targets or command.intent not in DEVICE_INTENTS:
-            return command
-        home = self.resolver.home
-        word, chosen = said.group(1), [home.device(t) for t in command.targets]
-
-        def names(device: Device) -> set[str]:
-            return {w for n in device.spoken_names() for w in n.lower().split()}
-
-        domains = {d.domain for d in chosen}
-        if len(domains) != 1 or any(word in names(d) for d in chosen):
-            return command
-        fits = [d for d in home.devices if d.domain in domains and word in names(d)]
-        if len(fits) != 1:
-            return command
-        slots = {k: v for k, v in command.slots.items() if k not in ("area", "domain", "floor")}
-        return replace(command, targets=(fits[0].id,), slots={**slots, "name": fits[0].name})
-
-    def _in_area_said(self, command: Command) -> Command:
-        """A model reading that names no place while the words name one room ("is the garage
-        open"), or a question read of another room: only what is in that room, when something
-        is."""
-        placed = command.intent == "HassGetState" and "area" in command.slots
-        if (
-            not command.targets
-            or any(k in command.slots for k in ("name", "floor"))
-            or ("area" in command.slots and not placed)
-        ):
-            return command
-        devices = self.gazetteer.matches(command.text, "device")
-        areas = {
-            a.id: a for s, e, a in self.gazetteer.matches(command.text, "area")
-            if not any(ds <= s and e <= de for ds, de, _ in devices)
-        }  # fmt: skip
-        if len(areas) != 1:
-            return command
-        (area,) = areas.values()
-        home = self.resolver.home
-        inside = tuple(t for t in command.targets if home.device(t).area == area.id)
-        if placed and command.slots["area"] != area.name:
-            # "is the garage open" read of the room you are in: the same kind of thing there
-            kinds = {home.device(t).domain for t in command.targets}
-            inside = tuple(d.id for d in home.devices if d.area == area.id and d.domain in kinds)
-        if not inside:
-            return command
-        return replace(command, targets=inside, slots={**command.slots, "area": area.name})
-
     def _one(self, cleaned: str, context: Context, text: str | None = None) -> Command:
         """One command read from ``cleaned`` and decided; a question about what someone did
         is read as the state it asks about, and a need said of a room that the reading does
@@ -626,7 +430,10 @@ class Understander:
                 return replace(command, text=text)
         elif command.intent != "HassStartTimer" and (later := self._later(cleaned, context)):
             return replace(later, text=text)
-        if not command.understood and (door := self._the_door(command, context)) is not None:
+        if (
+            not command.understood
+            and (door := the_door(command, context, self.resolver)) is not None
+        ):
             command = door
         command = self.decider.decide(command, context)
         if command.decision != "act" and (level := self._level_said(cleaned, context)):
@@ -734,10 +541,12 @@ class Understander:
                 # drapes" read as a position with none said: opened
                 retry = replace(prediction, intent=again)
                 command = replace(self.resolver.resolve(cleaned, retry, context), layer="model")
-            command = self._described(self._named_instead(self._in_area_said(command)))
-            command = self._outdoors(self._warm_there(command, context.command_area()))
+            home, words = self.resolver.home, self.gazetteer
+            command = named_instead(in_area_said(command, home, words), home, words)
+            command = described(command, home)
+            command = outdoors(warm_there(command, home, words, context.command_area()), home)
             # again once reconciled: a question read of people may now be of things
-            command = self._in_area_said(reconciled(command, self.resolver.home))
+            command = in_area_said(reconciled(command, home), home, words)
             if command.intent == "HassGetState":  # "are the blinds open": those where you are
                 command = self._here_only(command, context)
         command = lamps_only(command, self.resolver.home)
@@ -812,18 +621,6 @@ _NEVER_MIND = re.compile(
     r"(?:(?:oh|ah|no|nah|um|uh|sorry|actually)\s+)*(?:never ?mind|forget (?:it|about it)|"
     r"cancel that|scratch that)\b"
 )
-_WATER = re.compile(
-    r"(?:(?:please|can you|could you|just)\s+)*water (?:the |my |our )?(?:garden|lawn|grass|"
-    r"plants|beds|flower beds|flowerbeds|veg patch|vegetables)(?P<rest>.*)"
-)
-_WATERS = re.compile(r"\b(?:sprinklers?|irrigation|watering|hose)\b")
-_NO_DOOR = re.compile(r"(HassTurnOn|HassTurnOff): no door in ")
-_OUTSIDE = re.compile(r"\b(?:outside|outdoor|outdoors)\b", re.IGNORECASE)
-_OUTDOOR_PLACE = re.compile(
-    r"\b(?:garden|yard|backyard|patio|porch|terrace|deck|driveway|balcony|lawn)\b"
-)
-_IN_HERE = re.compile(r"\b(?:in here|this room)\b")
-_HOW_WARM_IN = re.compile(r"\b(?:how (?:warm|hot|cold|chilly)|temperature|degrees)\b")
 _ASKING = re.compile(r"(?:how|what|what's|whats|is|are)\b")
 _OPENS = re.compile(r"\b(?:up|open|raise|lift|back|apart)\b")
 _CLOSES = re.compile(r"\b(?:down|close|shut|lower|draw|together)\b")
@@ -850,8 +647,6 @@ _FOR_A_WHILE = re.compile(
     r"half|a couple of|a few) (?:an? )?(?:more )?(?:seconds?|secs?|minutes?|mins?|hours?|hrs?))"
     r"(?:\s+(?:please|now|thanks|for me|would you|will you))*"
 )
-# A thing described by what it is next to: "the lamp by the bed".
-_BESIDE = re.compile(r"\b(?:by|next to|near|beside) (?:the |my |our )?([a-z]+)\b")
 # Words a request may end with besides the home's names: "… on", "… please", "… the music".
 _REQUEST_ENDS = frozenset({
     "on", "off", "up", "down", "in", "out", "back", "over", "again", "more", "less", "please",
