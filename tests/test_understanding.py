@@ -472,6 +472,7 @@ def test_a_command_for_a_time_is_a_timer_that_does_it_then(understander: Underst
         ("is the hallway motion sensor on", "hallway", "act", "HassGetState", ("hall_sensor",),
          {"state": "on"}),
         ("nevermind i'll do it myself", "kitchen", "act", "HassNevermind", None, {}),
+        ("never mind the timer", "kitchen", "right if act", "HassCancelTimer", None, {}),
         # what the fifth blind set's first run taught
         ("you're on mute", "office", "not act", None, None, {}),
         ("can we go back to the previous slide", "office", "not act", None, None, {}),

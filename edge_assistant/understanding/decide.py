@@ -112,7 +112,8 @@ _CUE = {
     "HassListCompleteItem": r"remove|check|tick|cross|got|done|complete",
     "HassBroadcast": r"broadcast|announce|tell everyone|everyone|everybody",
     "HassStartTimer": r"timer|countdown|remind|reminder|alarm|minutes?|seconds?|hours?",
-    "HassCancelTimer": r"cancel|stop|delete|remove|kill|forget|clear|end|off|scrap|ditch|rid",
+    "HassCancelTimer": r"cancel|stop|delete|remove|kill|forget|clear|end|off|scrap|ditch|rid|"
+    r"never ?mind",
     "HassCancelAllTimers": r"cancel|stop|delete|remove|kill|forget|clear|end|off|scrap|rid|ditch",
     "HassPauseTimer": r"pause|hold|freeze|stop",
     "HassUnpauseTimer": r"resume|unpause|continue|restart|carry on|start",

@@ -155,7 +155,7 @@ class Command:
     targets: tuple[str, ...] = ()  # device ids the command acts on
     needs_verification: bool = False  # a sensitive target: verify the speaker and confirm
     reason: str | None = None  # why it was not understood
-    layer: str | None = None  # which layer read it: "templates", "model", or "words" (a rule)
+    layer: str | None = None  # which layer read it: "templates", "model", "words" (a rule), "needs"
     response: str | None = None  # the template's response key (HassRespond: which answer)
     decision: str | None = None  # act, ask or refuse (understanding/decide.py); None: undecided
     clarify: str | None = None  # decision "ask": the yes/no question asked before acting

@@ -78,6 +78,11 @@ def _where(after: str) -> str:
     return f" {' '.join(kept)}" if kept else ""
 
 
+# How sure a need's reading is: a guess at what would meet it, as often wrong as right ("i'm
+# freezing" may be only said), so it is always asked first, never done.
+GUESS = 0.5
+
+
 @dataclass(frozen=True)
 class Need:
     words: re.Pattern[str]
@@ -131,9 +136,9 @@ def need_command(text: str, home: Home, gazetteer: Gazetteer, context: Context) 
     heaters = need.fits == ("heater", "radiator") and any(_named_for(d, need.fits) for d in here)
     if need.domains == ("climate",) and not heaters:
         return Command(text=text, intent="HassClimateSetTemperature",
-                       slots={**slots, "temperature_change": "up"}, confidence=1.0,
+                       slots={**slots, "temperature_change": "up"}, confidence=GUESS,
                        targets=targets, layer="needs")  # fmt: skip
-    return Command(text=text, intent=need.intent, slots=slots, confidence=1.0, targets=targets,
+    return Command(text=text, intent=need.intent, slots=slots, confidence=GUESS, targets=targets,
                    layer="needs")  # fmt: skip
 
 

@@ -619,7 +619,7 @@ _KIND_WORD = {"light": "lights", "cover": "blinds", "fan": "fans", "media_player
               "climate": "heating", "switch": "switches"}  # fmt: skip
 _NEVER_MIND = re.compile(
     r"(?:(?:oh|ah|no|nah|um|uh|sorry|actually)\s+)*(?:never ?mind|forget (?:it|about it)|"
-    r"cancel that|scratch that)\b"
+    r"cancel that|scratch that)\b(?! (?:the|my|that|this|about|those|these)\b)"
 )
 _ASKING = re.compile(r"(?:how|what|what's|whats|is|are)\b")
 _OPENS = re.compile(r"\b(?:up|open|raise|lift|back|apart)\b")
