@@ -31,7 +31,7 @@ Relative changes ("a bit brighter") compare by their change slots (``brightness_
 
 Run it after exporting the cpu bundles::
 
-    python bench/blind.py [--set blind|blind2|blind3|blind4|blind5] [--models-dir DIR] [--json-out PATH]
+    python bench/blind.py [--set blind|blind2|blind3|blind4|blind5|blind6] [--models-dir DIR] [--json-out PATH]
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--json-out", type=Path, default=None)
     parser.add_argument(
-        "--set", default="blind", choices=["blind", "blind2", "blind3", "blind4", "blind5"],
+        "--set", default="blind", choices=["blind", "blind2", "blind3", "blind4", "blind5", "blind6"],
         help="which blind set (tests/data/<set>/); each was written after the one before had "
         "been run",
     )  # fmt: skip
