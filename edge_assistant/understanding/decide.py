@@ -139,7 +139,8 @@ _NEVERMIND = re.compile(
 # Words for a kind of device: what a command without a name acts on.
 _KIND = re.compile(
     r"\b(?:lights?|lamps?|lighting|bulbs?|blinds?|curtains?|shades?|shutters?|fans?|"
-    r"speakers?|tv|telly|television|music|song|track|radio|player|heating|heater|heat|"
+    r"speakers?|tv|telly|television|music|song|track|radio|player|playback|heating|"
+    r"heater|heat|"
     r"thermostat|temperature|aircon|ac|doors?|locks?|windows?|plugs?|vacuum|hoover|"
     # "switch" the thing, not the verb ("switch on the kitchen" names no kind of device)
     r"switch(?!\s+(?:on|off|it|them|the|that|this|all|everything|my|our|over)\b)|"
