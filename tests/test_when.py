@@ -21,6 +21,13 @@ from edge_assistant.understanding.when import when
      ("open the blinds at quarter to eight in the morning", "open the blinds",
       {"at": "07:45", "name": "quarter to eight in the morning"}),
      ("start the hoover in an hour", "start the hoover", {"hours": 1}),
+     ("switch the coffee machine on at 6 30 in the morning", "switch the coffee machine on",
+      {"at": "06:30", "name": "6 30 in the morning"}),
+     ("turn the coffee machine on at a quarter to seven in the morning",
+      "turn the coffee machine on", {"at": "06:45", "name": "a quarter to seven in the morning"}),
+     ("turn on the coffee machine at seven tomorrow morning", "turn on the coffee machine",
+      {"at": "07:00", "name": "seven tomorrow morning"}),
+     ("turn the tv off at half ten", "turn the tv off", {"at": "10:30|22:30", "name": "half ten"}),
      ("close the blinds in half an hour", "close the blinds", {"minutes": 30}),
      ("turn the lights off in 10 minutes", "turn the lights off", {"minutes": 10})],
 )  # fmt: skip

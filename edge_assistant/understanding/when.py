@@ -20,11 +20,17 @@ _MINUTES = {"o'clock": 0, "oclock": 0, "fifteen": 15, "thirty": 30, "forty five"
             "forty-five": 45, "ten": 10, "twenty": 20, "forty": 40, "fifty": 50,
             "five": 5}  # fmt: skip
 _HOUR = rf"(?P<hour>\d{{1,2}}|{'|'.join(_HOURS)})"
-_MINUTE = rf"(?::(?P<mm>\d\d)|\s+(?P<mw>{'|'.join(sorted(_MINUTES, key=len, reverse=True))}))?"
-_AMPM = r"(?:\s*(?P<ampm>am|pm|a\.m\.|p\.m\.|in the morning|in the evening|at night|tonight))?"
+_MINUTE = (
+    rf"(?::(?P<mm>\d\d)|\s+(?P<mm2>[0-5]\d)\b|"
+    rf"\s+(?P<mw>{'|'.join(sorted(_MINUTES, key=len, reverse=True))}))?"
+)  # "7:30", "6 30" (a recognizer's), "seven thirty"
+_AMPM = (
+    r"(?:\s*(?P<ampm>am|pm|a\.m\.|p\.m\.|in the morning|in the evening|at night|tonight|"
+    r"tomorrow morning|this morning|tomorrow evening|this evening|tomorrow night))?"
+)
 _AT = re.compile(
     r"\bat\s+(?:(?P<named>midnight|noon|midday)"
-    rf"|(?:(?P<part>half past|quarter past|quarter to|half)\s+)?{_HOUR}{_MINUTE}{_AMPM})"
+    rf"|(?:(?:a )?(?P<part>half past|quarter past|quarter to|half)\s+)?{_HOUR}{_MINUTE}{_AMPM})"
     r"(?!\s*(?:percent|%|degrees?|minutes?|hours?|seconds?))\b"
 )
 _NUMBER = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -80,8 +86,8 @@ def _clock(m: re.Match[str]) -> str | None:
     minute = 0
     if part := m.group("part"):
         minute = {"half past": 30, "half": 30, "quarter past": 15, "quarter to": -15}[part]
-    elif m.group("mm"):
-        minute = int(m.group("mm"))
+    elif m.group("mm") or m.group("mm2"):
+        minute = int(m.group("mm") or m.group("mm2"))
     elif m.group("mw"):
         minute = _MINUTES[m.group("mw")]
     ampm = (m.group("ampm") or "").replace(".", "")
@@ -89,13 +95,18 @@ def _clock(m: re.Match[str]) -> str | None:
         return None
     if minute < 0:
         hour, minute = (hour - 1) % 24, 60 + minute
-    if ampm in ("pm", "in the evening", "at night", "tonight") and hour < 12:
+    if ampm in _PM and hour < 12:
         hour += 12
-    if ampm in ("am", "in the morning") and hour == 12:
+    if ampm in _AM and hour == 12:
         hour = 0
     if ampm or hour == 0 or hour > 12:
         return f"{hour:02d}:{minute:02d}"
     return f"{hour % 12:02d}:{minute:02d}|{hour % 12 + 12:02d}:{minute:02d}"  # either
+
+
+_PM = frozenset({"pm", "in the evening", "at night", "tonight", "tomorrow evening", "this evening",
+                 "tomorrow night"})  # fmt: skip
+_AM = frozenset({"am", "in the morning", "tomorrow morning", "this morning"})
 
 
 def _without(text: str, m: re.Match[str]) -> str:
