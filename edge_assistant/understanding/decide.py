@@ -71,12 +71,14 @@ _NEGATED = re.compile(
 _WITHDRAWN = re.compile(
     r"\b(?:no|actually|wait|oh|hang on)\s+(?:don'?t|do not|never mind|nevermind|forget it|"
     r"leave it|scratch that|cancel that)(?:\s+(?:then|actually|bother|do it))?$"
+    r"|\b(?:but|actually|oh) (?:it'?s|it is|that'?s) (?:fine|ok|okay|alright|grand)$"
+    r"|\bfavou?rite\b"  # "green is my favourite colour for my star lamp": told
 )
 # Words a whole request cannot end with: what follows was not heard ("switch off the").
 _CUT_OFF = frozenset({
     "the", "a", "an", "to", "by", "at", "with", "for", "my", "your", "our", "their", "and",
     "or", "but", "if", "because", "of", "from", "into", "onto", "can", "could", "would",
-    "should", "than", "um", "uh", "er", "erm", "channel",
+    "should", "than", "um", "uh", "er", "erm", "channel", "about", "around", "roughly",
 })  # fmt: skip
 _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -225,7 +227,8 @@ _TO_OTHERS = re.compile(
     r"would you like|do you want the|do you want it|you want the|want me to|would it kill you|"
     r"i'm (?:putting|turning|switching|getting|taking|bringing|making|doing)|"
     r"let'?s (?:pause|stop|break|take|move|go|start|begin|continue|wrap|leave|see)|"
-    r"(?:just )?(?:ask|tell) (?:it|her|him|alexa|the thing|the assistant) to)\b"
+    r"(?:just )?(?:ask|tell) (?:it|her|him|alexa|the thing|the assistant) to|"
+    r"you (?:just |can |could |have to |need to )?(?:say|ask it|tell it))\b"
 )
 # Words a request to this assistant may start with; another first word followed by one of
 # _TOLD is someone's name ("josh skip this song").
@@ -289,6 +292,9 @@ _BRIGHT_THING = re.compile(
     r"\bbright (?!(?:in|enough|please|now|and|as|for|at|again|here|there|still|though)\b)[a-z]+"
 )
 _OTHER_ASSISTANTS = frozenset({"alexa", "siri", "google", "cortana", "bixby", "echo"})
+_IN_HERE = re.compile(r"\b(?:in here|this room)\b")
+_TITLE = re.compile(r"\b(?:mr|mrs|ms|miss|sir|madam|ma'am|mister|missus)\b")
+_OWN_PLAN_BEFORE = re.compile(r"\b(?:to|gonna|wanna|'ll|would|could|should)\s+$")
 _YOU_TOO = re.compile(
     r"\b(?:before|when|after|as) you (?:come|go|leave|head|pop|get (?:home|back|in|here|up|"
     r"there|to bed))\b"
@@ -304,7 +310,7 @@ _STATEMENT = re.compile(
     r"(?:is|are|was|were|says|said|keeps|kept|seems|seemed|looks|looked|isn't|aren't|wasn't|"
     r"won't|doesn't|don't|didn't|has|have|had|went|goes|(?<!can )(?<!could )(?<!should )go|"
     r"(?<!can )(?<!could )come|comes|came|stay|stays|gets|got|"
-    r"needs|broke|want|wants|like|likes|turned|switched|left|opened|closed|sticks|jams|"
+    r"needs|need|broke|want|wants|like|likes|turned|switched|left|opened|closed|sticks|jams|"
     r"squeaks|rattles|leaks|beeps|buzzes|works|breaks|flickers|hums|makes|takes|took)\b"
     # a reading said: "it's twenty degrees in here"
     r"|" + _LEAD + r"(?:it'?s|it is) (?:only |about |nearly |almost |like |already )?"
@@ -313,7 +319,7 @@ _STATEMENT = re.compile(
     # "the tv's on in the living room", "my lamp's broken"
     r"|" + _LEAD + r"(?:the|my|our|your|that|this)\s+(?:[a-z]+\s+){0,2}[a-z]+'s\s+(?:on|off|"
     r"open|closed|shut|still|been|not|broken|gone|playing|making|stuck|locked|unlocked|"
-    r"always|never|too|so|really|a bit)\b"
+    r"always|never|too|so|really|a bit|halfway|half|down|up|charging|docked|running)\b"
     # someone doing something: "mister tumble is switching the light on and off"
     r"|" + _LEAD + r"(?:[a-z]+\s+){1,2}(?:is|are|was|were)\s+[a-z]+ing\b"
     # what someone does or did: "she always leaves the bathroom light on"
@@ -610,6 +616,16 @@ class Decider:
             return self._acting(command, text, context)
         return self._model(command, text, context)
 
+    def _not_in_here(self, text: str, command: Command, context: Context) -> str | None:
+        """ "Put the telly on in here" said where there is no telly: "in here" is the
+        room you are in, and none of the things read is."""
+        here = context.command_area()
+        if here is None or not _IN_HERE.search(text) or not command.targets:
+            return None
+        if any(self._areas.get(t) == here for t in command.targets):
+            return None
+        return "'in here', and none of it is here"
+
     def _only_a_name(self, text: str) -> bool:
         """Whether ``text`` is a device's name and nothing else ("robot vacuum", "the
         telly"): no request, however a reading of it acts."""
@@ -649,6 +665,19 @@ class Decider:
 
     def _acting(self, command: Command, text: str, context: Context) -> Command:
         """Act, or ask first when the reading is of things elsewhere, said only by a kind."""
+        if (
+            kind_of(command.intent) == "control"
+            and _LAMP.search(text)
+            and "name" not in command.slots
+            and command.targets
+            and not any(_LAMP.search(self._names[t].lower()) for t in command.targets)
+        ):  # "turn off the lamp in the kitchen": the kitchen has no lamp
+            return replace(command, decision="ask", clarify=self.question(command),
+                           reason="a lamp was said, and none of these is one")  # fmt: skip
+        if kind_of(command.intent) == "control" and (
+            here := self._not_in_here(text, command, context)
+        ):
+            return replace(command, decision="ask", clarify=self.question(command), reason=here)
         if kind_of(command.intent) == "control" and (
             away := self._described_away(text, command, context)
         ):
@@ -727,7 +756,11 @@ class Decider:
         ):
             return _refuse(command, f"said of what was done ('{did.group().strip()}'), not asked")
         told = _STATEMENT.search(text)
-        if told and (_IMPERATIVE.search(text, told.end()) or _NEEDS_TO.search(text)):
+        asked_after = told and any(
+            not _OWN_PLAN_BEFORE.search(text[: m.start()])
+            for m in _IMPERATIVE.finditer(text, told.end())
+        )  # "i was going to put the heating on": the plan's own verb, not a request
+        if told and (asked_after or _NEEDS_TO.search(text)):
             told = None  # "the floors are filthy run the vacuum", "… needs to go on"
         if kind == "control" and told and not _NEED.search(text):
             return _refuse(command, f"said of how things are ('{told.group().strip()}'), not "
@@ -877,6 +910,8 @@ class Decider:
         if len(words) > 3 and words[-1] in _TRAILING_VOCATIVES:  # "… the lamp off darling"
             return words[-1]
         if said := _YOU_TOO.search(text):  # "… before you come to bed": a person comes
+            return said.group()
+        if said := _TITLE.search(text):  # "close the curtains mrs hughes"
             return said.group()
         if (
             len(lead) > 2

@@ -32,6 +32,8 @@ _SAID_PLAINLY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "little ",
         ),  # "the wee lamp", "a wee bit"; "i need a wee" stays
         (r"\bfull (?:whack|blast|pelt)\b", "full"),
+        (r"\bmore (slow|quiet|dim|dark|cool|cold)\b", r"\1er"),  # "the fan please more slow"
+        (r"\bmore (fast|loud|bright|warm|hot)\b", r"\1er"),
         (r"\bout here\b", "in here"),  # "lights on out here" (said in the garden)
         (r"\b(?:cannae|canna)\b", "can't"),
         (r"\b(?:dinnae|dinna)\b", "don't"),

@@ -272,6 +272,8 @@ class Understander:
             and command.intent in DEVICE_INTENTS
             and (joined := elided(cleaned))
         ):
+            if other := _ANOTHER_WAY.search(cleaned):  # "the light off and on the heater"
+                return _refuse_joined(command, f"heard another action ('{other.group().strip()}')")
             command = self._joined(command, [joined[0], *joined[1]], context)
         if command.decision != "act" and (put := _PUT_ON_HERE.fullmatch(cleaned)) is not None:
             played = self._put_on(cleaned, put, context)  # "put the news on", "put on abba"
@@ -613,6 +615,7 @@ _LEVEL_OF = {
     "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
     "fan": ("HassFanSetSpeed", "percentage"),
 }  # fmt: skip
+_ANOTHER_WAY = re.compile(r"\b(?:and|then|but)\s+(?:on|off|up|down)\s+(?:the|my|our)\b")
 _LEAVING = re.compile(r"(?:but leave|and leave)")
 _ONES = re.compile(r"\bones?\b")
 _KIND_WORD = {"light": "lights", "cover": "blinds", "fan": "fans", "media_player": "speakers",
