@@ -292,7 +292,8 @@ _BRIGHT_THING = re.compile(
     r"\bbright (?!(?:in|enough|please|now|and|as|for|at|again|here|there|still|though)\b)[a-z]+"
 )
 _OTHER_ASSISTANTS = frozenset({"alexa", "siri", "google", "cortana", "bixby", "echo"})
-_IN_HERE = re.compile(r"\b(?:in here|this room)\b")
+# "In here", "this room": the room you are in.
+IN_HERE = re.compile(r"\b(?:in here|this room)\b")
 _TITLE = re.compile(r"\b(?:mr|mrs|ms|miss|sir|madam|ma'am|mister|missus)\b")
 _OWN_PLAN_BEFORE = re.compile(r"\b(?:to|gonna|wanna|'ll|would|could|should)\s+$")
 _YOU_TOO = re.compile(
@@ -620,7 +621,7 @@ class Decider:
         """ "Put the telly on in here" said where there is no telly: "in here" is the
         room you are in, and none of the things read is."""
         here = context.command_area()
-        if here is None or not _IN_HERE.search(text) or not command.targets:
+        if here is None or not IN_HERE.search(text) or not command.targets:
             return None
         if any(self._areas.get(t) == here for t in command.targets):
             return None

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from edge_assistant.home.model import Device, Home
 from edge_assistant.understanding.context import Context
-from edge_assistant.understanding.decide import kinds_said
+from edge_assistant.understanding.decide import IN_HERE, kinds_said
 from edge_assistant.understanding.gazetteer import Gazetteer
 from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
 from edge_assistant.understanding.reconcile import temperature_asked
@@ -22,7 +22,6 @@ _OUTSIDE = re.compile(r"\b(?:outside|outdoor|outdoors)\b", re.IGNORECASE)
 _OUTDOOR_PLACE = re.compile(
     r"\b(?:garden|yard|backyard|patio|porch|terrace|deck|driveway|balcony|lawn)\b"
 )
-_IN_HERE = re.compile(r"\b(?:in here|this room)\b")
 _HOW_WARM_IN = re.compile(r"\b(?:how (?:warm|hot|cold|chilly)|temperature|degrees)\b")
 # A thing described by what it is next to: "the lamp by the bed".
 _BESIDE = re.compile(r"\b(?:by|next to|near|beside) (?:the |my |our )?([a-z]+)\b")
@@ -100,7 +99,7 @@ def warm_there(
     if command.intent != "HassGetWeather" or not _HOW_WARM_IN.search(command.text.lower()):
         return command
     areas = {a.id: a for _, _, a in gazetteer.matches(command.text, "area")}
-    if not areas and _IN_HERE.search(command.text.lower()) and (here := context_area):
+    if not areas and IN_HERE.search(command.text.lower()) and (here := context_area):
         areas = {here: home.area(here)}
     if len(areas) != 1:
         return command

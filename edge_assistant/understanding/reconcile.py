@@ -198,14 +198,16 @@ def _asked_if(command: Command) -> Command:
 
 
 _POWER_OFF = re.compile(r"\b(?:power (?:down|off)|shut down|switch off|turn off)\b")
-_LEVEL_INTENT = {
+# The level intent and slot of each kind of device ("set the fan to 40": its speed).
+LEVEL_OF = {
     "light": ("HassLightSet", "brightness"), "climate": ("HassClimateSetTemperature", "temperature"),
     "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
     "fan": ("HassFanSetSpeed", "percentage"),
 }  # fmt: skip
-_LEVEL_SLOT = {intent: slot for intent, slot in _LEVEL_INTENT.values()}
-_OPENED = re.compile(r"\b(?:up|open|raise|lift|back|apart)\b")
-_CLOSED = re.compile(r"\b(?:down|close|shut|lower|draw|together)\b")
+_LEVEL_SLOT = {intent: slot for intent, slot in LEVEL_OF.values()}
+# Words that open a cover, and words that close one.
+OPENS = re.compile(r"\b(?:up|open|raise|lift|back|apart)\b")
+CLOSES = re.compile(r"\b(?:down|close|shut|lower|draw|together)\b")
 
 
 _TIMER_ASKED = re.compile(r"\btimers?\b")
@@ -261,8 +263,8 @@ def _level_of_its_kind(command: Command, home: Home) -> Command:
         return command
     (domain,) = domains
     slot = _LEVEL_SLOT[command.intent]
-    if domain in _LEVEL_INTENT and _LEVEL_INTENT[domain][0] != command.intent:
-        intent, wanted = _LEVEL_INTENT[domain]
+    if domain in LEVEL_OF and LEVEL_OF[domain][0] != command.intent:
+        intent, wanted = LEVEL_OF[domain]
         parse = values.parse_temperature if domain == "climate" else values.parse_percent
         level = parse(command.text)  # read again as this kind's level: "half" is 50 percent
         if slot in command.slots and level is not None:
@@ -274,7 +276,7 @@ def _level_of_its_kind(command: Command, home: Home) -> Command:
         and not any(k in command.slots for k in ("position", "position_change"))
     ):
         text = command.text.lower()
-        opened, closed = bool(_OPENED.search(text)), bool(_CLOSED.search(text))
+        opened, closed = bool(OPENS.search(text)), bool(CLOSES.search(text))
         if opened != closed:
             slots = {k: v for k, v in command.slots.items() if k in ("name", "area", "domain",
                                                                      "device_class")}  # fmt: skip

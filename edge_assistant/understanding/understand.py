@@ -41,6 +41,9 @@ from edge_assistant.understanding.intents import DEVICE_INTENTS, Command
 from edge_assistant.understanding.needs import as_state_question, need_command
 from edge_assistant.understanding.normalize import normalize_transcript
 from edge_assistant.understanding.reconcile import (
+    CLOSES,
+    LEVEL_OF,
+    OPENS,
     every_timer,
     list_said,
     reconciled,
@@ -400,9 +403,9 @@ class Understander:
         if len(devices) != 1:
             return None
         (device,) = devices.values()
-        if device.domain not in _LEVEL_OF:
+        if device.domain not in LEVEL_OF:
             return None
-        intent, slot = _LEVEL_OF[device.domain]
+        intent, slot = LEVEL_OF[device.domain]
         value = (values.parse_temperature if device.domain == "climate" else values.parse_percent)(
             said.group("level")
         )
@@ -610,11 +613,6 @@ _THING_TO_LEVEL = re.compile(
     r"(?P<thing>[a-z' ]+?)\s+(?:to|at)\s+(?P<level>[a-z0-9 %.]+?)(?:\s+(?:please|pls|now))*"
 )
 _NOT_A_LEVEL = re.compile(r"\b(?:the|my|on|off|then|also|plus|and (?!a half\b))\b")
-_LEVEL_OF = {
-    "light": ("HassLightSet", "brightness"), "climate": ("HassClimateSetTemperature", "temperature"),
-    "cover": ("HassSetPosition", "position"), "media_player": ("HassSetVolume", "volume_level"),
-    "fan": ("HassFanSetSpeed", "percentage"),
-}  # fmt: skip
 _ANOTHER_WAY = re.compile(r"\b(?:and|then|but)\s+(?:on|off|up|down)\s+(?:the|my|our)\b")
 _LEAVING = re.compile(r"(?:but leave|and leave)")
 _ONES = re.compile(r"\bones?\b")
@@ -625,8 +623,6 @@ _NEVER_MIND = re.compile(
     r"cancel that|scratch that)\b(?! (?:the|my|that|this|about|those|these)\b)"
 )
 _ASKING = re.compile(r"(?:how|what|what's|whats|is|are)\b")
-_OPENS = re.compile(r"\b(?:up|open|raise|lift|back|apart)\b")
-_CLOSES = re.compile(r"\b(?:down|close|shut|lower|draw|together)\b")
 _SOUND_ON = re.compile(r"\b(?:sound|volume) (?:back )?on\b|\bunmute\b")
 
 
@@ -637,7 +633,7 @@ def _read_again(reason: str | None, intent: str, text: str, cover: bool) -> str 
     if reason == "no temperature understood" and _ASKING.match(text):
         return "HassClimateGetTemperature"
     if reason == "no level understood" and (intent == "HassSetPosition" or cover):
-        opens, closes = bool(_OPENS.search(text)), bool(_CLOSES.search(text))
+        opens, closes = bool(OPENS.search(text)), bool(CLOSES.search(text))
         return None if opens == closes else "HassTurnOn" if opens else "HassTurnOff"
     if reason == "no level understood" and _SOUND_ON.search(text):
         return "HassMediaPlayerUnmute"
